@@ -1,0 +1,3 @@
+from masterplan.cli import main
+
+main()

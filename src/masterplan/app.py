@@ -1,0 +1,135 @@
+"""create_app(settings): FastAPI wired in the lifespan; nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+
+from masterplan import __version__
+from masterplan.auth.tokens import ensure_local_user
+from masterplan.config import Settings
+from masterplan.errors import DomainError, NotFound
+from masterplan.plans.endpoints import router as plans_router
+from masterplan.runtime import Runtime, build_runtime
+
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in (
+        (401, "Missing or invalid token"),
+        (404, "Unknown id, or one the user may not see"),
+        (409, "Wrong status for this action"),
+        (413, "Request body too large"),
+    )
+}
+
+
+def domain_error_response(exc: DomainError) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=exc.code, message=exc.message, details=exc.details))
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse(body.model_dump(mode="json"), status_code=exc.status_code, headers=headers)
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+
+    @router.get("/health", response_model=Health, tags=["system"])
+    def health() -> Health:
+        """Liveness: the process answers."""
+        return Health(status="ok", version=__version__)
+
+    router.include_router(plans_router)
+    return router
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the ASGI app; the runtime (database, events) is created in the lifespan unless given."""
+    settings = settings or (runtime.settings if runtime else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        rt = runtime or build_runtime(settings)
+        with rt.transaction() as session:
+            ensure_local_user(session, settings)
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            if owned:
+                rt.close()
+
+    app = FastAPI(
+        title="masterplan",
+        version=__version__,
+        description="Plans approved by humans, built by LLM agents in parallel waves.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+
+    @app.exception_handler(DomainError)
+    async def handle_domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return domain_error_response(exc)
+
+    @app.middleware("http")
+    async def limit_body_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "payload_too_large",
+                        "message": f"body over {settings.max_body_bytes} bytes",
+                    }
+                },
+                status_code=413,
+            )
+        return await call_next(request)
+
+    app.include_router(api_router())
+    mount_web(app)
+    return app
+
+
+def mount_web(app: FastAPI) -> None:
+    """Serve the built UI at / with a single-page-app fallback, when it has been built."""
+    if not (WEB_DIST / "index.html").exists():
+        return
+    app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:
+        if path.startswith("api/"):
+            raise NotFound(f"no API route /{path}", code="route_not_found")
+        candidate = (WEB_DIST / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(WEB_DIST):
+            return FileResponse(candidate)
+        return FileResponse(WEB_DIST / "index.html")

@@ -1,0 +1,80 @@
+"""Entry point: `masterplan serve`, `masterplan db`, `masterplan plans`, `masterplan openapi`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from masterplan.cli import plans
+from masterplan.cli.common import console, readable_errors
+from masterplan.config import Settings
+
+app = typer.Typer(
+    help="masterplan: describe a project, approve the plan, watch agents build it.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(plans.app, name="plans")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+@readable_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Run the API (and the UI when built) on one machine."""
+    import uvicorn
+
+    from masterplan.app import create_app
+    from masterplan.auth.tokens import local_token
+
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    token = local_token(settings)
+    console.print(f"masterplan serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    console.print(f"open http://{host}:{port}/?token={token}")
+    uvicorn.run(create_app(settings), host=host, port=port, timeout_graceful_shutdown=2, log_level="warning")
+
+
+@db_app.command("upgrade")
+@readable_errors
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Migrate the database up to a revision (default: the newest)."""
+    from masterplan.db import make_engine
+    from masterplan.runtime import upgrade_database
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade_database(engine, revision)
+    console.print(f"database at {revision}: {engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("downgrade")
+@readable_errors
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
+    """Migrate the database down to a revision."""
+    from masterplan.db import make_engine
+    from masterplan.runtime import downgrade_database
+
+    engine = make_engine(Settings().resolved_database_url)
+    downgrade_database(engine, revision)
+    console.print(f"database at {revision}")
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI schema (JSON)."""
+    from masterplan.app import create_app
+
+    print(json.dumps(create_app(Settings()).openapi(), indent=2))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,13 @@
+"""The event log: stored with the state change it reports, published only after commit."""
+
+from masterplan.events.bus import EventBus, install_after_commit_publishing
+from masterplan.events.store import StoredEvent, events_after, plan_stream, record_event
+
+__all__ = [
+    "EventBus",
+    "StoredEvent",
+    "events_after",
+    "install_after_commit_publishing",
+    "plan_stream",
+    "record_event",
+]

@@ -1,0 +1,34 @@
+"""ORM tables, one module per aggregate."""
+
+from masterplan.models.base import Base
+from masterplan.models.conversation import Conversation, Generation, Message
+from masterplan.models.discovery import DiscoveryDocument
+from masterplan.models.event import EventStream, ExecutionEvent
+from masterplan.models.history import HistoryEntry, MasterplanVersion
+from masterplan.models.plan import Masterplan, Milestone, Phase, Subtask, Task, TaskAttempt
+from masterplan.models.quality import AcceptanceTest, AcceptanceTestRun, PlanReviewIteration, Review
+from masterplan.models.user import ApiToken, User
+
+__all__ = [
+    "AcceptanceTest",
+    "AcceptanceTestRun",
+    "ApiToken",
+    "Base",
+    "Conversation",
+    "DiscoveryDocument",
+    "EventStream",
+    "ExecutionEvent",
+    "Generation",
+    "HistoryEntry",
+    "Masterplan",
+    "MasterplanVersion",
+    "Message",
+    "Milestone",
+    "Phase",
+    "PlanReviewIteration",
+    "Review",
+    "Subtask",
+    "Task",
+    "TaskAttempt",
+    "User",
+]

@@ -1,0 +1,66 @@
+"""The process-wide parts built from settings: engine, sessions, event bus. Built explicitly, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from masterplan.config import Settings
+from masterplan.db import make_engine, make_session_factory, transaction
+from masterplan.events import EventBus, install_after_commit_publishing
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    bus: EventBus = field(default_factory=EventBus)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with transaction(self.session_factory) as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Connect to the database (migrating it when asked) and wire event publication."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    if migrate:
+        upgrade_database(engine)
+    factory = make_session_factory(engine)
+    runtime = Runtime(settings=settings, engine=engine, session_factory=factory)
+    install_after_commit_publishing(factory, runtime.bus)
+    return runtime
+
+
+def alembic_config(engine: Engine) -> object:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_database(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)  # type: ignore[arg-type]
+
+
+def downgrade_database(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(engine), revision)  # type: ignore[arg-type]

@@ -1,0 +1,55 @@
+import createClient from "openapi-fetch";
+import type { paths } from "./schema";
+import { getToken, markSignedOut } from "../auth/session";
+
+/** An API failure carrying the server's `{error: {code, message}}` body when there is one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const api = createClient<paths>({ baseUrl: window.location.origin });
+
+api.use({
+  onRequest({ request }) {
+    const token = getToken();
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
+    return request;
+  },
+  onResponse({ response }) {
+    if (response.status === 401) markSignedOut();
+    return response;
+  },
+});
+
+interface Result<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+function errorMessage(error: unknown): { code: string; message: string } | undefined {
+  if (typeof error !== "object" || error === null || !("error" in error)) return undefined;
+  const inner = (error as { error: unknown }).error;
+  if (typeof inner !== "object" || inner === null) return undefined;
+  const { code, message } = inner as { code?: unknown; message?: unknown };
+  return { code: String(code ?? "error"), message: String(message ?? "Request failed") };
+}
+
+/** Returns the data of a successful call or throws an ApiError with the server's message. */
+export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (response.ok && data !== undefined) return data;
+  const parsed = errorMessage(error);
+  throw new ApiError(
+    response.status,
+    parsed?.code ?? String(response.status),
+    parsed?.message ?? `${response.status} ${response.statusText}`.trim(),
+  );
+}

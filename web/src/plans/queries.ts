@@ -1,0 +1,81 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "../api/client";
+import type { MasterplanStatus } from "../api/types";
+import type { PlanAction } from "./actions";
+import { planKeys } from "./keys";
+
+export interface PlanFilters {
+  status: MasterplanStatus | "";
+  q: string;
+}
+
+export function usePlans(filters: PlanFilters) {
+  return useQuery({
+    queryKey: planKeys.list({ ...filters }),
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/masterplans", {
+          params: { query: { status: filters.status || undefined, q: filters.q || undefined, limit: 200 } },
+          signal,
+        }),
+      ),
+  });
+}
+
+export function usePlan(id: string) {
+  return useQuery({
+    queryKey: planKeys.detail(id),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/masterplans/{masterplan_id}", { params: { path: { masterplan_id: id } }, signal })),
+    // Live events keep the cached plan current; a refetch would only race with them.
+    staleTime: Infinity,
+  });
+}
+
+async function runAction(id: string, action: PlanAction, reason: string): Promise<void> {
+  const path = { params: { path: { masterplan_id: id } } };
+  switch (action) {
+    case "approve":
+      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/approve", path));
+      return;
+    case "reject":
+      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/reject", { ...path, body: { reason } }));
+      return;
+    case "execute":
+      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/execute", path));
+      return;
+    case "pause":
+      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/pause", path));
+      return;
+    case "resume":
+      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/resume", path));
+      return;
+    case "cancel":
+      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/cancel", path));
+      return;
+  }
+}
+
+export function usePlanAction(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ action, reason = "" }: { action: PlanAction; reason?: string }) => runAction(id, action, reason),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: planKeys.detail(id) }),
+  });
+}
+
+export function useRetryTask(planId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (taskId: string) =>
+      unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/tasks/{task_id}/retry", { params: { path: { masterplan_id: planId, task_id: taskId } } })),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: planKeys.detail(planId) }),
+  });
+}
+
+export function useTaskFiles(planId: string, taskId: string) {
+  return useQuery({
+    queryKey: planKeys.files(planId, taskId),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/masterplans/{masterplan_id}/tasks/{task_id}/files", { params: { path: { masterplan_id: planId, task_id: taskId } }, signal })),
+  });
+}

@@ -1,0 +1,61 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import type { MasterplanDetail } from "../api/types";
+import { planKeys } from "../plans/keys";
+import { fromSocket, type LiveEvent } from "./events";
+import { applyPlanEvents, emptyMeta } from "./planReducer";
+import { useRealtime } from "./RealtimeContext";
+
+/** Events arriving within this window are applied together: one cache write and one render. */
+export const BATCH_MS = 50;
+
+/**
+ * Joins the plan's room (replaying from the last seen seq) once the plan is in the cache,
+ * and folds its events into the cached plan. Returns the ordered event log.
+ */
+export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): readonly LiveEvent[] {
+  const realtime = useRealtime();
+  const queryClient = useQueryClient();
+  const [log, setLog] = useState<readonly LiveEvent[]>(emptyMeta.log);
+
+  useEffect(() => {
+    if (!planLoaded) return;
+    const key = planKeys.detail(masterplanId);
+    let meta = emptyMeta;
+    let buffer: LiveEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const flush = (): void => {
+      timer = undefined;
+      const plan = queryClient.getQueryData<MasterplanDetail>(key);
+      if (!plan) return;
+      const batch = buffer;
+      buffer = [];
+      const result = applyPlanEvents(plan, meta, batch);
+      meta = result.meta;
+      if (result.plan !== plan) queryClient.setQueryData(key, result.plan);
+      setLog(meta.log);
+      if (result.plan.status !== plan.status) void queryClient.invalidateQueries({ queryKey: planKeys.lists });
+      if (batch.some((event) => event.type === "review_created")) void queryClient.invalidateQueries({ queryKey: ["reviews"] });
+    };
+
+    const stopListening = realtime.onEvent((type, payload) => {
+      const event = fromSocket(type, payload);
+      if (!event || event.data.masterplan_id !== masterplanId) return;
+      buffer.push(event);
+      timer ??= setTimeout(flush, BATCH_MS);
+    });
+    const leave = realtime.join({
+      kind: "masterplan",
+      id: masterplanId,
+      lastSeq: () => buffer.reduce((max, event) => Math.max(max, event.seq), meta.lastSeq),
+    });
+    return () => {
+      stopListening();
+      leave();
+      clearTimeout(timer);
+    };
+  }, [masterplanId, planLoaded, queryClient, realtime]);
+
+  return log;
+}
