@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:06:49.792886
+Create Date: 2026-11-22 03:10:06.678729
 """
 
 from __future__ import annotations
