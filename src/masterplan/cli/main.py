@@ -9,6 +9,7 @@ import typer
 
 from masterplan.cli import plans
 from masterplan.cli.common import console, readable_errors
+from masterplan.cli.demo import demo
 from masterplan.config import Settings
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(plans.app, name="plans")
 app.add_typer(db_app, name="db")
+app.command()(demo)
 
 
 @app.command()

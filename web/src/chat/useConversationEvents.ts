@@ -80,7 +80,11 @@ export function useConversationEvents(conversationId: string | undefined) {
     };
   }, [conversationId, queryClient, realtime]);
 
-  const startGeneration = useCallback(() => setActive({ afterSeq: lastSeq.current, generationId: null }), []);
+  /** A new conversation's room has no older generations, so everything in it counts. */
+  const startGeneration = useCallback(
+    (inNewConversation: boolean) => setActive({ afterSeq: inNewConversation ? 0 : lastSeq.current, generationId: null }),
+    [],
+  );
   const identifyGeneration = useCallback(
     (generationId: string | null) => setActive((current) => current && { ...current, generationId }),
     [],

@@ -1,6 +1,5 @@
 /** Query keys shared by the plan pages and the realtime hook. */
 export const planKeys = {
-  all: ["masterplans"] as const,
   lists: ["masterplans", "list"] as const,
   list: (filters: Record<string, string>) => ["masterplans", "list", filters] as const,
   detail: (id: string) => ["masterplans", "detail", id] as const,
