@@ -2,14 +2,14 @@ import type { components } from "./schema";
 
 type Schemas = components["schemas"];
 
-export type MasterplanStatus = Schemas["MasterplanStatus"];
-export type TaskStatus = Schemas["TaskStatus"];
+export type MasterplanStatus = Schemas["MasterplanSummary"]["status"];
+export type TaskStatus = Schemas["TaskOut"]["status"];
 export type MasterplanSummary = Schemas["MasterplanSummary"];
 export type MasterplanDetail = Schemas["MasterplanDetail"];
-export type Phase = Schemas["Phase"];
-export type Milestone = Schemas["Milestone"];
-export type Task = Schemas["Task"];
-export type Subtask = Schemas["Subtask"];
+export type Phase = Schemas["PhaseOut"];
+export type Milestone = Schemas["MilestoneOut"];
+export type Task = Schemas["TaskOut"];
+export type Subtask = Schemas["SubtaskOut"];
 export type TaskFile = Schemas["TaskFile"];
 export type StoredEvent = Schemas["Event"];
 export type Conversation = Schemas["Conversation"];

@@ -40,6 +40,8 @@ export function PlanOverview({ plan }: { plan: MasterplanDetail }) {
           </strong>{" "}
           tasks completed ({plan.progress_percent}%)
           {plan.failed_tasks > 0 && <span className="error-text"> · {plan.failed_tasks} failed</span>}
+          {plan.blocked_tasks > 0 && <span> · {plan.blocked_tasks} blocked</span>}
+          {plan.skipped_tasks > 0 && <span className="muted"> · {plan.skipped_tasks} skipped</span>}
         </p>
         <p className="muted">{plan.current_wave !== null ? `Wave ${plan.current_wave}` : "Not started"}</p>
       </GlassCard>

@@ -25,32 +25,32 @@ export function usePlans(filters: PlanFilters) {
 export function usePlan(id: string) {
   return useQuery({
     queryKey: planKeys.detail(id),
-    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/masterplans/{masterplan_id}", { params: { path: { masterplan_id: id } }, signal })),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/masterplans/{plan_id}", { params: { path: { plan_id: id } }, signal })),
     // Live events keep the cached plan current; a refetch would only race with them.
     staleTime: Infinity,
   });
 }
 
 async function runAction(id: string, action: PlanAction, reason: string): Promise<void> {
-  const path = { params: { path: { masterplan_id: id } } };
+  const path = { params: { path: { plan_id: id } } };
   switch (action) {
     case "approve":
-      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/approve", path));
+      await unwrap(api.POST("/api/v1/masterplans/{plan_id}/approve", path));
       return;
     case "reject":
-      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/reject", { ...path, body: { reason } }));
+      await unwrap(api.POST("/api/v1/masterplans/{plan_id}/reject", { ...path, body: { reason } }));
       return;
     case "execute":
-      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/execute", path));
+      await unwrap(api.POST("/api/v1/masterplans/{plan_id}/execute", path));
       return;
     case "pause":
-      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/pause", path));
+      await unwrap(api.POST("/api/v1/masterplans/{plan_id}/pause", path));
       return;
     case "resume":
-      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/resume", path));
+      await unwrap(api.POST("/api/v1/masterplans/{plan_id}/resume", path));
       return;
     case "cancel":
-      await unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/cancel", path));
+      await unwrap(api.POST("/api/v1/masterplans/{plan_id}/cancel", path));
       return;
   }
 }
@@ -67,7 +67,7 @@ export function useRetryTask(planId: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (taskId: string) =>
-      unwrap(api.POST("/api/v1/masterplans/{masterplan_id}/tasks/{task_id}/retry", { params: { path: { masterplan_id: planId, task_id: taskId } } })),
+      unwrap(api.POST("/api/v1/masterplans/{plan_id}/tasks/{task_id}/retry", { params: { path: { plan_id: planId, task_id: taskId } } })),
     onSettled: () => queryClient.invalidateQueries({ queryKey: planKeys.detail(planId) }),
   });
 }
@@ -76,6 +76,6 @@ export function useTaskFiles(planId: string, taskId: string) {
   return useQuery({
     queryKey: planKeys.files(planId, taskId),
     queryFn: ({ signal }) =>
-      unwrap(api.GET("/api/v1/masterplans/{masterplan_id}/tasks/{task_id}/files", { params: { path: { masterplan_id: planId, task_id: taskId } }, signal })),
+      unwrap(api.GET("/api/v1/masterplans/{plan_id}/tasks/{task_id}/files", { params: { path: { plan_id: planId, task_id: taskId } }, signal })),
   });
 }

@@ -57,14 +57,16 @@ function patchTasks(plan: MasterplanDetail, patches: Map<string, TaskPatch>): Ma
     return phaseChanged ? { ...phase, milestones } : phase;
   });
   const tasks = phases.flatMap((phase) => phase.milestones.flatMap((milestone) => milestone.tasks));
-  const completed = tasks.filter((task) => task.status === "completed").length;
-  const failed = tasks.filter((task) => task.status === "failed").length;
+  const count = (status: Task["status"]) => tasks.filter((task) => task.status === status).length;
+  const completed = count("completed");
   const total = Math.max(plan.total_tasks, tasks.length);
   return {
     ...plan,
     phases,
     completed_tasks: completed,
-    failed_tasks: failed,
+    failed_tasks: count("failed"),
+    skipped_tasks: count("skipped"),
+    blocked_tasks: count("blocked"),
     progress_percent: total === 0 ? 0 : Math.round((completed / total) * 1000) / 10,
   };
 }
