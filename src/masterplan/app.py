@@ -16,6 +16,7 @@ from masterplan import __version__
 from masterplan.auth.tokens import ensure_local_user
 from masterplan.config import Settings
 from masterplan.errors import DomainError, NotFound
+from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
 from masterplan.runtime import Runtime, build_runtime
 
@@ -62,6 +63,7 @@ def api_router() -> APIRouter:
         """Liveness: the process answers."""
         return Health(status="ok", version=__version__)
 
+    router.include_router(plan_editing_router)
     router.include_router(plans_router)
     return router
 

@@ -75,3 +75,32 @@ def test_every_command_has_help() -> None:
     for args in (["--help"], ["plans", "--help"], ["plans", "import", "--help"], ["db", "upgrade", "--help"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_edit_versions_diff_export_and_tool_import(tmp_path: Path, db_url: str) -> None:
+    plan_id = import_plan(tmp_path, db_url)
+    edited = runner.invoke(
+        app,
+        ["plans", "edit", plan_id, '{"op": "update_task", "task": 2, "name": "Renamed"}'],
+        env=env(tmp_path, db_url),
+    )
+    assert edited.exit_code == 0 and "version 2" in edited.output, edited.output
+    listed = runner.invoke(app, ["plans", "versions", plan_id], env=env(tmp_path, db_url))
+    assert "v1" in listed.output and "v2" in listed.output
+    diff = runner.invoke(app, ["plans", "diff", plan_id, "1", "2"], env=env(tmp_path, db_url))
+    assert '"Renamed"' in diff.output
+    out = tmp_path / "plan.md"
+    exported = runner.invoke(
+        app, ["plans", "export", plan_id, "--format", "markdown", "-o", str(out)], env=env(tmp_path, db_url)
+    )
+    assert exported.exit_code == 0 and "**#2 Renamed**" in out.read_text()
+
+    tasks_md = tmp_path / "tasks.md"
+    tasks_md.write_text(
+        "# Tasks: Tiny\n## Phase 1: Setup\n- [ ] T001 Create app/main.py\n- [ ] T002 Write docs\n"
+    )
+    imported = runner.invoke(
+        app, ["plans", "import", "--from", "speckit", str(tasks_md)], env=env(tmp_path, db_url)
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "fill in before approval): [2]" in imported.output

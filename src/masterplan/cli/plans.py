@@ -13,8 +13,13 @@ from masterplan.cli.common import console, local_runtime, local_session, parse_i
 from masterplan.cli.render import plan_tree, plans_table
 from masterplan.errors import PlanValidationError
 from masterplan.plans import repository, service
+from masterplan.plans.edit_service import edit_plan
+from masterplan.plans.editing import EditRequest
 from masterplan.plans.estimates import estimate_plan
+from masterplan.plans.export import to_markdown
+from masterplan.plans.importers import import_document
 from masterplan.plans.schemas import ApproveRequest, PlanDocument
+from masterplan.plans.versions import diff_snapshots, get_version, list_versions
 
 app = typer.Typer(help="Import, inspect, approve and reject plans.", no_args_is_help=True)
 
@@ -57,10 +62,22 @@ def load_document(path: Path) -> PlanDocument:
 @app.command("import")
 @readable_errors
 def import_plan(
-    path: Annotated[Path, typer.Argument(help="A plan document (JSON).", exists=True, dir_okay=False)],
+    path: Annotated[Path, typer.Argument(help="The file to import.", exists=True, dir_okay=False)],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", help="masterplan (JSON document), taskmaster (tasks.json) or speckit (tasks.md)."
+        ),
+    ] = "masterplan",
+    name: Annotated[str | None, typer.Option(help="Project name for imported tools' files.")] = None,
 ) -> None:
-    """Import a plan document as a draft."""
-    document = load_document(path)
+    """Import a plan as a draft: our JSON document, a Task Master tasks.json or a Spec Kit tasks.md."""
+    if source not in ("masterplan", "taskmaster", "speckit"):
+        raise typer.BadParameter("--from must be masterplan, taskmaster or speckit")
+    if source == "masterplan":
+        document = load_document(path)
+    else:
+        document = import_document(source, path.read_text(), name)  # type: ignore[arg-type]
     with local_runtime() as runtime, local_session(runtime) as (session, user):
         plan = service.create_plan(
             session,
@@ -69,8 +86,12 @@ def import_plan(
             max_retries=runtime.settings.task_max_retries,
             soft_cost_limit_usd=runtime.settings.soft_cost_limit_usd,
             hard_cost_limit_usd=runtime.settings.hard_cost_limit_usd,
-            action="imported",
+            action="imported" if source == "masterplan" else f"imported_{source}",
+            require_target_files=source == "masterplan",
         )
+        missing = [t.task_number for t in document.all_tasks() if not t.target_files]
+        if missing:
+            console.print(f"[yellow]tasks without target files (fill in before approval): {missing}[/yellow]")
         console.print(f"[green]imported[/green] {plan.project_name}: {plan.total_tasks} tasks, id {plan.id}")
 
 
@@ -106,3 +127,74 @@ def delete(plan_id: str) -> None:
     with local_runtime() as runtime, local_session(runtime) as (session, user):
         service.delete_plan(session, user, parse_id(plan_id))
         console.print(f"deleted {plan_id}")
+
+
+@app.command()
+@readable_errors
+def edit(
+    plan_id: str,
+    operations: Annotated[
+        list[str] | None,
+        typer.Argument(help='Operations as JSON, e.g. \'{"op": "update_task", "task": 3, "name": "x"}\'.'),
+    ] = None,
+    file: Annotated[Path | None, typer.Option(help="A JSON file with a list of operations.")] = None,
+    summary: Annotated[str, typer.Option(help="What the change does.")] = "",
+) -> None:
+    """Edit a draft: add, update, delete or move phases, milestones, tasks and subtasks (one new version)."""
+    raw: list[object] = [json.loads(op) for op in operations or []]
+    if file:
+        loaded = json.loads(file.read_text())
+        raw.extend(loaded if isinstance(loaded, list) else [loaded])
+    if not raw:
+        raise typer.BadParameter("give at least one operation (argument or --file)")
+    try:
+        request = EditRequest.model_validate({"operations": raw, "summary": summary})
+    except ValidationError as exc:
+        raise PlanValidationError(
+            [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        ) from None
+    with local_runtime() as runtime, local_session(runtime) as (session, user):
+        plan = edit_plan(session, user, parse_id(plan_id), list(request.operations), summary=summary)
+        console.print(f"[green]edited[/green] {plan.project_name}: now version {plan.version}")
+
+
+@app.command()
+@readable_errors
+def versions(plan_id: str) -> None:
+    """List a plan's versions."""
+    with local_runtime() as runtime, local_session(runtime) as (session, user):
+        plan = repository.get_plan(session, user, parse_id(plan_id))
+        for row in list_versions(session, plan.id):
+            console.print(f"v{row.version}  {row.created_at:%Y-%m-%d %H:%M}  {row.change_summary}")
+
+
+@app.command()
+@readable_errors
+def diff(plan_id: str, from_version: int, to_version: int) -> None:
+    """Show what changed between two versions."""
+    with local_runtime() as runtime, local_session(runtime) as (session, user):
+        plan = repository.get_plan(session, user, parse_id(plan_id))
+        before, after = get_version(session, plan.id, from_version), get_version(session, plan.id, to_version)
+        result = diff_snapshots(before.snapshot, after.snapshot, from_version, to_version)
+        console.print_json(result.model_dump_json())
+
+
+@app.command()
+@readable_errors
+def export(
+    plan_id: str,
+    format: Annotated[str, typer.Option(help="json or markdown.")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Export a plan as JSON (importable again) or Markdown."""
+    with local_runtime() as runtime, local_session(runtime) as (session, user):
+        plan = repository.get_plan(session, user, parse_id(plan_id), hierarchy=True)
+        document = service.document_of(plan)
+        text = (
+            to_markdown(document, plan.status) if format == "markdown" else document.model_dump_json(indent=2)
+        )
+    if output:
+        output.write_text(text)
+        console.print(f"wrote {output}")
+    else:
+        print(text)

@@ -33,9 +33,10 @@ def create_plan(
     hard_cost_limit_usd: float = 100.0,
     client_address: str | None = None,
     action: str = "created",
+    require_target_files: bool = True,
 ) -> Masterplan:
     """Validate the document and store it as a draft plan with its first version."""
-    validate_plan(document)
+    validate_plan(document, require_target_files=require_target_files)
     tasks_doc = document.all_tasks()
     levels = waves({t.task_number: t.depends_on for t in tasks_doc})
     wave_of = {n: i + 1 for i, level in enumerate(levels) for n in level}
