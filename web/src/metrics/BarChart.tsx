@@ -5,14 +5,14 @@ export interface Bar {
 }
 
 const ROW = 26;
-const LABEL_WIDTH = 160;
-const VALUE_WIDTH = 70;
+const LABEL_WIDTH = 130;
+const VALUE_WIDTH = 64;
 
 /** Horizontal bars drawn in SVG, with the figures also given as text for screen readers. */
 export function BarChart({ title, bars, format }: { title: string; bars: readonly Bar[]; format: (value: number) => string }) {
   if (bars.length === 0) return <p className="muted">No data for {title.toLowerCase()}.</p>;
   const max = Math.max(...bars.map((bar) => bar.value), Number.EPSILON);
-  const width = 560;
+  const width = 420;
   const barSpace = width - LABEL_WIDTH - VALUE_WIDTH;
   return (
     <figure style={{ margin: 0 }}>
@@ -20,7 +20,7 @@ export function BarChart({ title, bars, format }: { title: string; bars: readonl
         {bars.map((bar, index) => (
           <g key={bar.label} transform={`translate(0,${index * ROW})`}>
             <text x={0} y={17}>
-              {bar.label.length > 24 ? `${bar.label.slice(0, 23)}…` : bar.label}
+              {bar.label.length > 20 ? `${bar.label.slice(0, 19)}…` : bar.label}
             </text>
             <rect x={LABEL_WIDTH} y={5} height={16} rx={4} width={Math.max(1, (bar.value / max) * barSpace)} fill={bar.color ?? "var(--info)"} />
             <text x={width - VALUE_WIDTH + 6} y={17}>

@@ -39,7 +39,7 @@ export function MetricsPage() {
         <Figure label="Total cost" value={formatUsd(data.total_cost_usd)} />
         <Figure label="Mean task duration" value={formatDuration(data.mean_task_duration_seconds)} />
       </div>
-      <div className="grid-3">
+      <div className="grid-charts">
         <GlassCard heading="Plans by status">
           <BarChart title="Plans by status" bars={byStatus} format={String} />
         </GlassCard>

@@ -5,7 +5,7 @@ import { useMasterplanEvents } from "../realtime/useMasterplanEvents";
 import type { LiveEvent } from "../realtime/events";
 import { GlassButton } from "../ui/GlassButton";
 import { GlassCard } from "../ui/GlassCard";
-import { formatDate } from "../ui/format";
+import { formatTime } from "../ui/format";
 import type { PlanAction } from "./actions";
 import { DependencyGraph } from "./DependencyGraph";
 import { FileViewer } from "./FileViewer";
@@ -22,13 +22,11 @@ function ActivityLog({ log }: { log: readonly LiveEvent[] }) {
       {recent.length === 0 ? (
         <p className="muted">No events yet.</p>
       ) : (
-        <ol className="list" aria-label="Recent events">
+        <ol className="list activity" aria-label="Recent events">
           {recent.map((event) => (
-            <li key={event.seq} className="row spread">
+            <li key={event.seq}>
               <span>{event.type.replace(/_/g, " ")}</span>
-              <span className="muted">
-                #{event.seq} {event.timestamp && formatDate(event.timestamp)}
-              </span>
+              <span className="muted">{formatTime(event.timestamp)}</span>
             </li>
           ))}
         </ol>

@@ -73,7 +73,7 @@ export function ReviewQueuePage() {
         <ul className="list" style={{ marginTop: "0.75rem" }} aria-label="Reviews">
           {sorted.map((review) => (
             <li key={review.id}>
-              <GlassButton className={review.id === selected ? "active" : ""} aria-current={review.id === selected ? "true" : undefined} onClick={() => update("review", review.id)}>
+              <GlassButton className={`review-item${review.id === selected ? " active" : ""}`} aria-current={review.id === selected ? "true" : undefined} onClick={() => update("review", review.id)}>
                 <span>
                   #{review.task_number} {review.task_name}
                 </span>

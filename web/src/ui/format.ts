@@ -18,3 +18,8 @@ export function formatDate(iso: string): string {
 export function formatPercent(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined ? "—" : `${Math.round(ratio * 100)}%`;
 }
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString();
+}
