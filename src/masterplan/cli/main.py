@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from masterplan.cli import plans
 from masterplan.cli.common import console, readable_errors
@@ -68,6 +69,33 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
     engine = make_engine(Settings().resolved_database_url)
     downgrade_database(engine, revision)
     console.print(f"database at {revision}")
+
+
+@app.command("config")
+def show_config(
+    markdown: Annotated[bool, typer.Option(help="Print a Markdown table (for the README).")] = False,
+) -> None:
+    """Print every MASTERPLAN_ variable with its current value and meaning (secrets hidden)."""
+    from rich.table import Table
+
+    settings = Settings()
+    rows = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = "(secret, set)" if value.get_secret_value() else ""
+        else:
+            shown = "" if value is None else str(value)
+        rows.append((f"MASTERPLAN_{name.upper()}", shown, field.description or ""))
+    if markdown:
+        print("| variable | default | meaning |\n|---|---|---|")
+        for var, value, text in rows:
+            print(f"| `{var}` | `{value}` | {text} |")
+        return
+    table = Table("variable", "value", "meaning")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 @app.command()
