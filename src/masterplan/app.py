@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,10 +12,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from sqlalchemy import text
 
 from masterplan import __version__
 from masterplan.auth.tokens import ensure_local_user
 from masterplan.config import Settings
+from masterplan.deps import CurrentUser
 from masterplan.errors import DomainError, NotFound
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
@@ -26,6 +29,12 @@ WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 class Health(BaseModel):
     status: str
     version: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    durable_execution: str
 
 
 class ErrorBody(BaseModel):
@@ -62,6 +71,22 @@ def api_router() -> APIRouter:
     def health() -> Health:
         """Liveness: the process answers."""
         return Health(status="ok", version=__version__)
+
+    @router.get("/ready", response_model=Readiness, tags=["system"], responses={503: {"model": Readiness}})
+    def ready(request: Request) -> Response:
+        """Readiness: the database answers and durable execution is running in this process."""
+        runtime: Runtime = request.app.state.runtime
+        database = "ok"
+        try:
+            with runtime.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means not ready
+            database = f"unreachable: {type(exc).__name__}"
+        durable = "ok" if getattr(request.app.state, "durable", False) else "not running"
+        body = Readiness(
+            status="ok" if database == "ok" else "unavailable", database=database, durable_execution=durable
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
     router.include_router(plan_editing_router)
     router.include_router(plans_router)
@@ -115,6 +140,26 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 status_code=413,
             )
         return await call_next(request)
+
+    @app.middleware("http")
+    async def time_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        if runtime is not None and route is not None:
+            path = getattr(route, "path", "other")
+            runtime.metrics.http_seconds.labels(request.method, path, str(response.status_code)).observe(
+                time.perf_counter() - start
+            )
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request, _user: CurrentUser) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.include_router(api_router())
     mount_web(app)

@@ -28,6 +28,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "masterplan_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine and pool, for sessions that only read (no write lock on SQLite)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
@@ -36,8 +48,9 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Writers start with BEGIN IMMEDIATE so two writers queue instead of failing on upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # Writers start with BEGIN IMMEDIATE so two writers queue instead of failing on a lock upgrade;
+        # read-only sessions (see read_only) begin deferred and never wait for writers.
+        event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "connect", lambda dbapi_conn, _rec: setattr(dbapi_conn, "isolation_level", None))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

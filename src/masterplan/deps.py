@@ -25,8 +25,16 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """A request session: commits when the handler succeeds, rolls back when it raises."""
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """A request session: commits when the handler succeeds, rolls back when it raises.
+
+    GET and HEAD requests read without taking SQLite's write lock. A handler must not open a second
+    writing transaction while its request session is open.
+    """
+    if request.method in ("GET", "HEAD"):
+        with runtime.reading() as session:
+            yield session
+        return
     with runtime.transaction() as session:
         yield session
 

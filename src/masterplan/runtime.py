@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from masterplan.config import Settings
-from masterplan.db import make_engine, make_session_factory, transaction
+from masterplan.db import make_engine, make_session_factory, read_only, transaction
 from masterplan.events import EventBus, install_after_commit_publishing
+from masterplan.observability.metrics import Metrics
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -22,14 +23,26 @@ class Runtime:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    read_session_factory: sessionmaker[Session]
     bus: EventBus = field(default_factory=EventBus)
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """A writing transaction (on SQLite it holds the write lock until it ends)."""
         with transaction(self.session_factory) as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session that never waits for writers."""
+        with self.read_session_factory() as session:
+            yield session
+
     def close(self) -> None:
+        while self.on_close:
+            self.on_close.pop()()
         self.engine.dispose()
 
 
@@ -40,8 +53,10 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     if migrate:
         upgrade_database(engine)
     factory = make_session_factory(engine)
-    runtime = Runtime(settings=settings, engine=engine, session_factory=factory)
+    reader = make_session_factory(read_only(engine))
+    runtime = Runtime(settings=settings, engine=engine, session_factory=factory, read_session_factory=reader)
     install_after_commit_publishing(factory, runtime.bus)
+    runtime.metrics.attach_database(reader)
     return runtime
 
 
