@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def default_data_dir() -> Path:
@@ -29,6 +30,25 @@ class Settings(BaseSettings):
         SecretStr(""), description="Token for the local user; generated and stored in data_dir when empty."
     )
     max_body_bytes: int = Field(5_000_000, description="Largest accepted request body.")
+    admin_token: SecretStr = Field(
+        SecretStr(""), description="An admin API token for automation; empty: none."
+    )
+    public_url: str = Field("", description="Base URL printed in sign-in links; empty: http://host:port.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser, comma-separated."
+    )
+    access_token_minutes: int = Field(15, ge=1, le=1440, description="Lifetime of a JWT access token.")
+    refresh_token_days: int = Field(14, ge=1, le=365, description="Idle lifetime of a sign-in session.")
+    signin_code_minutes: int = Field(15, ge=1, le=1440, description="Lifetime of a one-time sign-in code.")
+    signin_max_failures: int = Field(5, ge=1, description="Failed sign-ins before an account is locked.")
+    signin_lockout_minutes: int = Field(15, ge=1, description="How long failures count and a lockout lasts.")
+    generation_requests_per_hour: int = Field(
+        30, ge=0, description="Generations a user may start per hour; 0: no limit."
+    )
+    config_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_config_dir("masterplan", appauthor=False)),
+        description="Where `masterplan login` keeps the server URL and token.",
+    )
 
     model: str = Field("", description="Default model for every role, e.g. anthropic:claude-sonnet-4-5, sim.")
     model_discovery: str = ""
@@ -49,6 +69,13 @@ class Settings(BaseSettings):
 
     executor_id: str = Field("", description="Unique id of this process for durable execution.")
     application_version: str = "masterplan-1"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("data_dir", mode="after")
     @classmethod

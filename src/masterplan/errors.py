@@ -56,3 +56,21 @@ class PayloadTooLarge(DomainError):
 
 class ConfigurationError(Exception):
     """The installation is misconfigured (no model, bad URL); the message says how to fix it."""
+
+
+class Forbidden(DomainError):
+    """Signed in, but the role does not allow this (e.g. a member calling an admin endpoint)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit or a sign-in lockout; `retry_after` says when to try again, in seconds."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, details={"retry_after": retry_after})
+        self.retry_after = retry_after

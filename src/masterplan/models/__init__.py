@@ -1,5 +1,6 @@
 """ORM tables, one module per aggregate."""
 
+from masterplan.models.auth import AuthSession, RateLimitHit, SignInCode, SigningKey
 from masterplan.models.base import Base
 from masterplan.models.conversation import Conversation, Generation, Message
 from masterplan.models.discovery import DiscoveryDocument
@@ -13,6 +14,7 @@ __all__ = [
     "AcceptanceTest",
     "AcceptanceTestRun",
     "ApiToken",
+    "AuthSession",
     "Base",
     "Conversation",
     "DiscoveryDocument",
@@ -26,7 +28,10 @@ __all__ = [
     "Milestone",
     "Phase",
     "PlanReviewIteration",
+    "RateLimitHit",
     "Review",
+    "SignInCode",
+    "SigningKey",
     "Subtask",
     "Task",
     "TaskAttempt",

@@ -29,3 +29,4 @@ class ApiToken(IdMixin, TimestampMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:10:06.678729
+Create Date: 2026-11-22 03:20:18.879365
 """
 
 from __future__ import annotations
@@ -39,6 +39,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("stream", "seq", name=op.f("uq_execution_events_stream")),
     )
     op.create_table(
+        "rate_limit_hits",
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_limit_hits")),
+    )
+    with op.batch_alter_table("rate_limit_hits", schema=None) as batch_op:
+        batch_op.create_index("ix_rate_limit_hits_key_created", ["key", "created_at"], unique=False)
+
+    op.create_table(
+        "signing_keys",
+        sa.Column("kid", sa.String(length=64), nullable=False),
+        sa.Column("secret", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kid", name=op.f("pk_signing_keys")),
+    )
+    op.create_table(
         "users",
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
@@ -58,6 +75,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=128), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -71,6 +89,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "auth_sessions",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("refresh_token_hash", sa.String(length=128), nullable=False),
+        sa.Column("previous_refresh_hash", sa.String(length=128), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("client_address", sa.String(length=100), nullable=True),
+        sa.Column("user_agent", sa.String(length=300), nullable=False),
+        sa.Column("method", sa.String(length=20), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_auth_sessions_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_sessions")),
+        sa.UniqueConstraint("refresh_token_hash", name=op.f("uq_auth_sessions_refresh_token_hash")),
+    )
+    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_auth_sessions_previous_refresh_hash"), ["previous_refresh_hash"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_auth_sessions_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "conversations",
         sa.Column("owner_id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -82,6 +126,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_conversations_owner_id"), ["owner_id"], unique=False)
+
+    op.create_table(
+        "sign_in_codes",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("code_hash", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_sign_in_codes_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_sign_in_codes_code_hash")),
+    )
+    with op.batch_alter_table("sign_in_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sign_in_codes_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "discovery_documents",
@@ -637,15 +699,29 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_discovery_documents_conversation_id"))
 
     op.drop_table("discovery_documents")
+    with op.batch_alter_table("sign_in_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sign_in_codes_user_id"))
+
+    op.drop_table("sign_in_codes")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_owner_id"))
 
     op.drop_table("conversations")
+    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_auth_sessions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_auth_sessions_previous_refresh_hash"))
+
+    op.drop_table("auth_sessions")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
 
     op.drop_table("api_tokens")
     op.drop_table("users")
+    op.drop_table("signing_keys")
+    with op.batch_alter_table("rate_limit_hits", schema=None) as batch_op:
+        batch_op.drop_index("ix_rate_limit_hits_key_created")
+
+    op.drop_table("rate_limit_hits")
     op.drop_table("execution_events")
     op.drop_table("event_streams")
     # ### end Alembic commands ###
