@@ -14,7 +14,8 @@ export class ApiError extends Error {
   }
 }
 
-export const api = createClient<paths>({ baseUrl: window.location.origin });
+// fetch is looked up at call time so tests can stub it.
+export const api = createClient<paths>({ baseUrl: window.location.origin, fetch: (request) => globalThis.fetch(request) });
 
 api.use({
   onRequest({ request }) {

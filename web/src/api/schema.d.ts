@@ -393,73 +393,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/masterplans/{plan_id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Stored events after a sequence number. */
-        get: {
-            parameters: {
-                query?: {
-                    after_seq?: number;
-                };
-                header?: never;
-                path: {
-                    plan_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EventList"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Wrong state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Invalid */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -1148,6 +1081,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ready
+         * @description Readiness: the database answers and durable execution is running in this process.
+         */
+        get: operations["ready_api_v1_ready_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterplans/{plan_id}/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Edits
+         * @description Apply edit operations to a draft as one validated change and a new version; 409 if not a draft.
+         */
+        post: operations["apply_edits_api_v1_masterplans__plan_id__edits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterplans/{plan_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Versions
+         * @description Every version of the plan, oldest first.
+         */
+        get: operations["list_versions_api_v1_masterplans__plan_id__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterplans/{plan_id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Version
+         * @description One version's snapshot of the plan document.
+         */
+        get: operations["get_version_api_v1_masterplans__plan_id__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterplans/{plan_id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Diff
+         * @description What changed between two versions: plan fields, tasks added, removed and changed field by field.
+         */
+        get: operations["diff_api_v1_masterplans__plan_id__diff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterplans/{plan_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export
+         * @description The plan as a JSON document (importable again) or as Markdown.
+         */
+        get: operations["export_api_v1_masterplans__plan_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterplans/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import From Tool
+         * @description Import a Task Master tasks.json or Spec Kit tasks.md as a draft; tasks without files must be filled in.
+         */
+        post: operations["import_from_tool_api_v1_masterplans_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/masterplans": {
         parameters: {
             query?: never;
@@ -1256,6 +1329,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/masterplans/{plan_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plan Events
+         * @description Stored events of a plan after a sequence number, in order (page with `last_seq`).
+         */
+        get: operations["plan_events_api_v1_masterplans__plan_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversation Events
+         * @description Stored events of a conversation (chat and generation) after a sequence number, in order.
+         */
+        get: operations["conversation_events_api_v1_conversations__conversation_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1268,18 +1381,6 @@ export interface components {
         };
         ConversationList: {
             items: components["schemas"]["Conversation"][];
-        };
-        Event: {
-            seq: number;
-            type: string;
-            payload: {
-                [key: string]: unknown;
-            };
-            timestamp: string;
-            trace_id: string;
-        };
-        EventList: {
-            items: components["schemas"]["Event"][];
         };
         ExecuteResponse: {
             execution_id: string;
@@ -1375,6 +1476,108 @@ export interface components {
             path: string;
             content: string;
         };
+        /** AddMilestone */
+        AddMilestone: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "add_milestone";
+            /** Phase */
+            phase: number;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Position
+             * @description 1-based position within the phase.
+             */
+            position?: number | null;
+        };
+        /** AddPhase */
+        AddPhase: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "add_phase";
+            /**
+             * Phase Type
+             * @enum {string}
+             */
+            phase_type: "setup" | "core" | "polish";
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Position
+             * @description 1-based position; default last.
+             */
+            position?: number | null;
+        };
+        /** AddSubtask */
+        AddSubtask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "add_subtask";
+            /** Task */
+            task: number;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Position */
+            position?: number | null;
+        };
+        /** AddTask */
+        AddTask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "add_task";
+            /** Milestone */
+            milestone: number;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Complexity
+             * @default medium
+             * @enum {string}
+             */
+            complexity: "low" | "medium" | "high" | "critical";
+            /**
+             * Task Type
+             * @default implementation
+             */
+            task_type: string;
+            /** Depends On */
+            depends_on?: number[];
+            /** Target Files */
+            target_files?: string[];
+            /** Subtasks */
+            subtasks?: components["schemas"]["SubtaskDocument"][];
+            /** Position */
+            position?: number | null;
+        };
         /** ApproveRequest */
         ApproveRequest: {
             /** Soft Cost Limit Usd */
@@ -1383,6 +1586,59 @@ export interface components {
             hard_cost_limit_usd?: number | null;
             /** Execution Mode */
             execution_mode?: ("parallel" | "sequential" | "manual") | null;
+        };
+        /** DeleteMilestone */
+        DeleteMilestone: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "delete_milestone";
+            /** Milestone */
+            milestone: number;
+        };
+        /** DeletePhase */
+        DeletePhase: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "delete_phase";
+            /** Phase */
+            phase: number;
+        };
+        /** DeleteSubtask */
+        DeleteSubtask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "delete_subtask";
+            /** Task */
+            task: number;
+            /** Subtask */
+            subtask: number;
+        };
+        /** DeleteTask */
+        DeleteTask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "delete_task";
+            /** Task */
+            task: number;
+        };
+        /** EditRequest */
+        EditRequest: {
+            /** Operations */
+            operations: (components["schemas"]["UpdatePlan"] | components["schemas"]["AddPhase"] | components["schemas"]["UpdatePhase"] | components["schemas"]["DeletePhase"] | components["schemas"]["MovePhase"] | components["schemas"]["AddMilestone"] | components["schemas"]["UpdateMilestone"] | components["schemas"]["DeleteMilestone"] | components["schemas"]["MoveMilestone"] | components["schemas"]["AddTask"] | components["schemas"]["UpdateTask"] | components["schemas"]["DeleteTask"] | components["schemas"]["MoveTask"] | components["schemas"]["AddSubtask"] | components["schemas"]["UpdateSubtask"] | components["schemas"]["DeleteSubtask"] | components["schemas"]["MoveSubtask"])[];
+            /**
+             * Summary
+             * @description What the change does, stored with the version.
+             * @default
+             */
+            summary: string;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1411,6 +1667,42 @@ export interface components {
             critical_path: number[];
             /** Parallelism */
             parallelism: number;
+        };
+        /** Event */
+        Event: {
+            /** Stream */
+            stream: string;
+            /** Seq */
+            seq: number;
+            /** Type */
+            type: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            /** Trace Id */
+            trace_id: string;
+        };
+        /** EventList */
+        EventList: {
+            /** Items */
+            items: components["schemas"]["Event"][];
+            /** Last Seq */
+            last_seq: number;
+            /** Has More */
+            has_more: boolean;
+        };
+        /** FieldChange */
+        FieldChange: {
+            /** Before */
+            before: unknown;
+            /** After */
+            after: unknown;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1456,6 +1748,22 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** ImportRequest */
+        ImportRequest: {
+            /**
+             * Source
+             * @description taskmaster (tasks.json) or speckit (tasks.md)
+             * @enum {string}
+             */
+            source: "taskmaster" | "speckit";
+            /**
+             * Content
+             * @description The file's text.
+             */
+            content: string;
+            /** Project Name */
+            project_name?: string | null;
         };
         /** MasterplanDetail */
         MasterplanDetail: {
@@ -1655,6 +1963,66 @@ export interface components {
             /** Tasks */
             tasks: components["schemas"]["TaskOut"][];
         };
+        /** MoveMilestone */
+        MoveMilestone: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "move_milestone";
+            /** Milestone */
+            milestone: number;
+            /**
+             * Phase
+             * @description Destination phase number.
+             */
+            phase: number;
+            /** Position */
+            position?: number | null;
+        };
+        /** MovePhase */
+        MovePhase: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "move_phase";
+            /** Phase */
+            phase: number;
+            /** Position */
+            position: number;
+        };
+        /** MoveSubtask */
+        MoveSubtask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "move_subtask";
+            /** Task */
+            task: number;
+            /** Subtask */
+            subtask: number;
+            /** Position */
+            position: number;
+        };
+        /** MoveTask */
+        MoveTask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "move_task";
+            /** Task */
+            task: number;
+            /**
+             * Milestone
+             * @description Destination milestone number.
+             */
+            milestone: number;
+            /** Position */
+            position?: number | null;
+        };
         /** PhaseDocument */
         PhaseDocument: {
             /**
@@ -1726,6 +2094,15 @@ export interface components {
             /** Phases */
             phases: components["schemas"]["PhaseDocument"][];
         };
+        /** Readiness */
+        Readiness: {
+            /** Status */
+            status: string;
+            /** Database */
+            database: string;
+            /** Durable Execution */
+            durable_execution: string;
+        };
         /** RejectRequest */
         RejectRequest: {
             /** Reason */
@@ -1756,6 +2133,17 @@ export interface components {
             description: string;
             /** Status */
             status: string;
+        };
+        /** TaskChange */
+        TaskChange: {
+            /** Task Number */
+            task_number: number;
+            /** Name */
+            name: string;
+            /** Fields */
+            fields: {
+                [key: string]: components["schemas"]["FieldChange"];
+            };
         };
         /** TaskDocument */
         TaskDocument: {
@@ -1855,6 +2243,106 @@ export interface components {
             /** Subtasks */
             subtasks: components["schemas"]["SubtaskOut"][];
         };
+        /** UpdateMilestone */
+        UpdateMilestone: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "update_milestone";
+            /**
+             * Milestone
+             * @description Milestone number (global).
+             */
+            milestone: number;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+        };
+        /** UpdatePhase */
+        UpdatePhase: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "update_phase";
+            /**
+             * Phase
+             * @description Phase number.
+             */
+            phase: number;
+            /** Phase Type */
+            phase_type?: ("setup" | "core" | "polish") | null;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Execution Mode */
+            execution_mode?: ("parallel" | "sequential" | "manual") | null;
+            /** Pause After */
+            pause_after?: boolean | null;
+        };
+        /** UpdatePlan */
+        UpdatePlan: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "update_plan";
+            /** Project Name */
+            project_name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Tech Stack */
+            tech_stack?: string[] | null;
+            /** Architecture Style */
+            architecture_style?: string | null;
+        };
+        /** UpdateSubtask */
+        UpdateSubtask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "update_subtask";
+            /** Task */
+            task: number;
+            /**
+             * Subtask
+             * @description Subtask number within the task.
+             */
+            subtask: number;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+        };
+        /** UpdateTask */
+        UpdateTask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "update_task";
+            /**
+             * Task
+             * @description Task number.
+             */
+            task: number;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Complexity */
+            complexity?: ("low" | "medium" | "high" | "critical") | null;
+            /** Task Type */
+            task_type?: string | null;
+            /** Depends On */
+            depends_on?: number[] | null;
+            /** Target Files */
+            target_files?: string[] | null;
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -1867,6 +2355,59 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** VersionDiff */
+        VersionDiff: {
+            /** From Version */
+            from_version: number;
+            /** To Version */
+            to_version: number;
+            /** Plan Fields */
+            plan_fields: {
+                [key: string]: components["schemas"]["FieldChange"];
+            };
+            /** Tasks Added */
+            tasks_added: number[];
+            /** Tasks Removed */
+            tasks_removed: number[];
+            /** Tasks Changed */
+            tasks_changed: components["schemas"]["TaskChange"][];
+            /** Phases Before */
+            phases_before: string[];
+            /** Phases After */
+            phases_after: string[];
+        };
+        /** VersionOut */
+        VersionOut: {
+            /** Version */
+            version: number;
+            /** Change Summary */
+            change_summary: string;
+            /** Author Id */
+            author_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Snapshot */
+            snapshot: {
+                [key: string]: unknown;
+            };
+        };
+        /** VersionSummary */
+        VersionSummary: {
+            /** Version */
+            version: number;
+            /** Change Summary */
+            change_summary: string;
+            /** Author Id */
+            author_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
     };
     responses: never;
@@ -1929,6 +2470,486 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ready_api_v1_ready_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    apply_edits_api_v1_masterplans__plan_id__edits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MasterplanDetail"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_versions_api_v1_masterplans__plan_id__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionSummary"][];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_version_api_v1_masterplans__plan_id__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    diff_api_v1_masterplans__plan_id__diff_get: {
+        parameters: {
+            query: {
+                from: number;
+                to: number;
+            };
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionDiff"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_api_v1_masterplans__plan_id__export_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "markdown";
+            };
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanDocument"];
+                    "text/markdown": unknown;
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_from_tool_api_v1_masterplans_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MasterplanSummary"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2365,6 +3386,150 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MasterplanSummary"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    plan_events_api_v1_masterplans__plan_id__events_get: {
+        parameters: {
+            query?: {
+                /** @description Return events with a larger seq (0: from the start). */
+                after_seq?: number;
+                /** @description At most this many events. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown id, or one the user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Wrong status for this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    conversation_events_api_v1_conversations__conversation_id__events_get: {
+        parameters: {
+            query?: {
+                /** @description Return events with a larger seq (0: from the start). */
+                after_seq?: number;
+                /** @description At most this many events. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
                 };
             };
             /** @description Missing or invalid token */

@@ -11,7 +11,6 @@ export type Milestone = Schemas["MilestoneOut"];
 export type Task = Schemas["TaskOut"];
 export type Subtask = Schemas["SubtaskOut"];
 export type TaskFile = Schemas["TaskFile"];
-export type StoredEvent = Schemas["Event"];
 export type Conversation = Schemas["Conversation"];
 export type Message = Schemas["Message"];
 export type ReviewSummary = Schemas["ReviewSummary"];

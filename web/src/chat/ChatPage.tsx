@@ -44,7 +44,9 @@ export function ChatPage() {
   const send = useSendMessage();
   const events = useConversationEvents(conversationId);
   const [draft, setDraft] = useState("");
-  const [planFromReply, setPlanFromReply] = useState<string | null>(null);
+  const generationId = events.generationId;
+  const planFromReply =
+    generationId === null ? null : (messages.data?.items.find((message) => message.generation_id === generationId && message.masterplan_id)?.masterplan_id ?? null);
 
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
@@ -53,16 +55,10 @@ export function ChatPage() {
     const generating = content.startsWith(GENERATE_PREFIX);
     const id = conversationId ?? (await create.mutateAsync()).id;
     if (id !== conversationId) navigate(`/chat/${id}`);
-    if (generating) {
-      setPlanFromReply(null);
-      events.startGeneration(id !== conversationId);
-    }
+    if (generating) events.startGeneration(id !== conversationId);
     setDraft("");
     const reply = await send.mutateAsync({ conversationId: id, content }).catch(() => null);
-    if (generating && reply) {
-      events.identifyGeneration(reply.generation_id ?? null);
-      setPlanFromReply(reply.masterplan_id ?? null);
-    }
+    if (generating && reply) events.identifyGeneration(reply.generation_id ?? null);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -118,7 +114,7 @@ export function ChatPage() {
           {(send.error ?? create.error) && <p className="error-text" role="alert">{(send.error ?? create.error)?.message}</p>}
         </form>
       </GlassCard>
-      {events.generation && <GenerationModal progress={events.generation} fallbackPlanId={planFromReply} onClose={events.closeGeneration} />}
+      {events.generation && <GenerationModal progress={events.generation} planFromReply={planFromReply} onClose={events.closeGeneration} />}
     </div>
   );
 }

@@ -1,38 +1,35 @@
 import { Link } from "react-router-dom";
 import { Modal } from "../ui/Modal";
 import { StatusChip } from "../ui/StatusChip";
-import type { GenerationProgress, GenerationStage } from "./generation";
+import { STAGE_ORDER, type GenerationProgress, type GenerationStage } from "./generation";
 
-const STEPS: { stage: Exclude<GenerationStage, "queued">; label: string }[] = [
+const STEPS: { stage: GenerationStage; label: string }[] = [
   { stage: "discovery", label: "Discovery: understanding the domain" },
   { stage: "planning", label: "Planning: phases, milestones and tasks" },
   { stage: "complete", label: "Plan stored as a draft" },
 ];
-const ORDER: GenerationStage[] = ["queued", "discovery", "planning", "complete"];
 
-function stepStatus(step: GenerationStage, current: GenerationStage): string {
-  const stepIndex = ORDER.indexOf(step);
-  const currentIndex = ORDER.indexOf(current);
-  if (current === "complete" || stepIndex < currentIndex) return "completed";
-  return stepIndex === currentIndex ? "in_progress" : "pending";
+function stepStatus(step: GenerationStage, progress: GenerationProgress, done: boolean): string {
+  if (done) return "completed";
+  const difference = STAGE_ORDER.indexOf(step) - STAGE_ORDER.indexOf(progress.stage);
+  if (difference < 0) return "completed";
+  if (difference > 0) return "pending";
+  return progress.error ? "failed" : "in_progress";
 }
 
-export function GenerationModal({
-  progress,
-  fallbackPlanId,
-  onClose,
-}: {
-  progress: GenerationProgress;
-  fallbackPlanId: string | null;
-  onClose: () => void;
-}) {
-  const planId = progress.masterplanId ?? fallbackPlanId;
+/**
+ * Discovery, then planning with a live token count, then a link to the new plan. `planFromReply` is
+ * the plan named by the assistant's final message, in case the completion event was missed.
+ */
+export function GenerationModal({ progress, planFromReply, onClose }: { progress: GenerationProgress; planFromReply: string | null; onClose: () => void }) {
+  const planId = progress.masterplanId ?? planFromReply;
+  const done = !progress.error && (progress.stage === "complete" || planFromReply !== null);
   return (
     <Modal title="Generating a masterplan" onClose={onClose}>
       <ol className="steps" aria-label="Generation progress">
         {STEPS.map((step) => (
           <li key={step.stage}>
-            <StatusChip status={stepStatus(step.stage, progress.stage)} />
+            <StatusChip status={stepStatus(step.stage, progress, done)} />
             <span>{step.label}</span>
           </li>
         ))}
@@ -41,7 +38,12 @@ export function GenerationModal({
       <p aria-live="polite">
         Tokens generated: <strong data-testid="token-counter">{progress.tokens.toLocaleString()}</strong>
       </p>
-      {progress.stage === "complete" && planId && (
+      {progress.error && (
+        <p className="notice notice--danger" role="alert">
+          Generation failed: {progress.error}
+        </p>
+      )}
+      {done && planId && (
         <p className="notice notice--success">
           The plan is ready for review. <Link to={`/plans/${planId}`}>Open the plan</Link>
         </p>

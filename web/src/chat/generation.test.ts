@@ -19,6 +19,12 @@ describe("reduceGeneration", () => {
     expect(reduceGeneration(initialGeneration, events)).toMatchObject({ stage: "complete", tokens: 512, masterplanId: "plan-9" });
   });
 
+  it("keeps a failure and the stage it happened in", () => {
+    const failed: LiveEvent = { type: "masterplan_generation_failed", seq: 5, timestamp: "", data: { error: "model refused" } };
+    const state = reduceGeneration(initialGeneration, [...events.slice(0, 4), failed]);
+    expect(state).toMatchObject({ stage: "planning", error: "model refused" });
+  });
+
   it("ends in the same state whatever the order, batching and replays", () => {
     const expected = reduceGeneration(initialGeneration, events);
     const scrambled = [...events].reverse().concat(events.slice(2, 5));

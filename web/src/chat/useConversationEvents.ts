@@ -98,5 +98,12 @@ export function useConversationEvents(conversationId: string | undefined) {
       )
     : null;
 
-  return { streaming: streamingMessages(log), generation, startGeneration, identifyGeneration, closeGeneration };
+  return {
+    streaming: streamingMessages(log),
+    generation,
+    generationId: active?.generationId ?? null,
+    startGeneration,
+    identifyGeneration,
+    closeGeneration,
+  };
 }

@@ -4,11 +4,23 @@ import { numberField, stringField, type LiveEvent } from "../realtime/events";
 import { latestEvent } from "../realtime/planReducer";
 import { formatPercent, formatUsd } from "../ui/format";
 
-/** Completion, gate, cost and review notices derived from the plan and its event log. */
+/** The latest result of each acceptance test (the log is ordered by seq). */
+function acceptanceSummary(log: readonly LiveEvent[]): { passed: number; failed: number } {
+  const latest = new Map<string, boolean>();
+  for (const event of log) {
+    const testId = stringField(event, "test_id");
+    if (event.type === "acceptance_test_result" && testId !== undefined) latest.set(testId, event.data.passed === true);
+  }
+  const passed = [...latest.values()].filter(Boolean).length;
+  return { passed, failed: latest.size - passed };
+}
+
+/** Completion, gate, acceptance, cost and review notices derived from the plan and its event log. */
 export function PlanNotices({ plan, log }: { plan: MasterplanDetail; log: readonly LiveEvent[] }) {
   const gate = latestEvent(log, "gate_validation_result");
   const costWarning = latestEvent(log, "cost_warning");
   const reviews = log.filter((event) => event.type === "review_created").length;
+  const acceptance = acceptanceSummary(log);
   return (
     <>
       {plan.status === "completed" && (
@@ -30,13 +42,15 @@ export function PlanNotices({ plan, log }: { plan: MasterplanDetail; log: readon
       )}
       {gate && (
         <div className={`notice ${gate.data.gate_passed ? "notice--success" : "notice--danger"}`} role="status">
-          Wave gate {gate.data.gate_passed ? "passed" : "failed"}: must {formatPercent(numberField(gate, "must_rate"))}, should{" "}
-          {formatPercent(numberField(gate, "should_rate"))}
+          Gate after wave {numberField(gate, "wave_number") ?? "?"} {gate.data.gate_passed ? "passed" : "failed"}: must-have tests{" "}
+          {formatPercent(numberField(gate, "must_rate"))}, should-have {formatPercent(numberField(gate, "should_rate"))}. Acceptance tests:{" "}
+          {acceptance.passed} passing, {acceptance.failed} failing.
         </div>
       )}
       {costWarning && (
         <div className="notice notice--warning" role="alert">
-          Cost warning: {stringField(costWarning, "message") ?? `${formatUsd(numberField(costWarning, "actual_cost_usd"))} spent`}
+          Cost warning ({stringField(costWarning, "level") ?? "soft"} limit): {formatUsd(numberField(costWarning, "current_cost_usd"))} spent of a{" "}
+          {formatUsd(numberField(costWarning, "soft_limit_usd"))} soft and {formatUsd(numberField(costWarning, "hard_limit_usd"))} hard limit.
         </div>
       )}
       {reviews > 0 && (

@@ -1,5 +1,3 @@
-import type { StoredEvent } from "../api/types";
-
 /** One server event, normalised from a Socket.IO message or from the stored event log. */
 export interface LiveEvent {
   type: string;
@@ -16,10 +14,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function fromSocket(type: string, payload: unknown): LiveEvent | null {
   if (!isRecord(payload) || typeof payload.seq !== "number") return null;
   return { type, seq: payload.seq, timestamp: String(payload.timestamp ?? ""), data: payload };
-}
-
-export function fromStored(event: StoredEvent): LiveEvent {
-  return { type: event.type, seq: event.seq, timestamp: event.timestamp, data: event.payload };
 }
 
 export function numberField(event: LiveEvent, key: string): number | undefined {

@@ -124,6 +124,9 @@ export function applyPlanEvents(
       case "review_created":
         writeTask(event, "confidence", numberField(event, "confidence"));
         break;
+      case "cost_warning":
+        writePlan(event, "actual_cost_usd", numberField(event, "current_cost_usd"));
+        break;
       case "masterplan_status_changed":
         if (isPlanStatus(status)) {
           writePlan(event, "status", status);
