@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     openai_base_url: str = Field("", description="OpenAI-compatible server (Ollama, vLLM, llama.cpp).")
     llm_timeout_seconds: float = 120.0
     llm_max_retries: int = 3
+    llm_retry_backoff_seconds: float = Field(
+        1.0, ge=0, description="First wait before retrying a provider error."
+    )
 
     parallelism: int = Field(8, ge=1, le=512, description="Tasks run at once within a wave.")
     llm_requests_per_second: float = Field(0.0, ge=0, description="Rate limit of coder calls; 0 is none.")
