@@ -21,6 +21,7 @@ from masterplan.deps import CurrentUser
 from masterplan.errors import DomainError, NotFound
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
+from masterplan.realtime.endpoints import router as events_router
 from masterplan.runtime import Runtime, build_runtime
 
 WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
@@ -90,6 +91,7 @@ def api_router() -> APIRouter:
 
     router.include_router(plan_editing_router)
     router.include_router(plans_router)
+    router.include_router(events_router)
     return router
 
 

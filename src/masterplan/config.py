@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
     workspaces_dir: Path | None = Field(None, description="Where execution workspaces are created.")
     redis_url: str = Field("", description="Redis URL for event fan-out across processes.")
+    events_poll_seconds: float = Field(
+        1.0, ge=0, description="How often the API checks the event log for events no pub/sub carried; 0: never."
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -56,6 +56,10 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     reader = make_session_factory(read_only(engine))
     runtime = Runtime(settings=settings, engine=engine, session_factory=factory, read_session_factory=reader)
     install_after_commit_publishing(factory, runtime.bus)
+    if settings.redis_url:
+        from masterplan.realtime.fanout import install_redis_publishing
+
+        install_redis_publishing(runtime)
     runtime.metrics.attach_database(reader)
     return runtime
 

@@ -33,8 +33,8 @@ def serve(
     """Run the API (and the UI when built) on one machine."""
     import uvicorn
 
-    from masterplan.app import create_app
     from masterplan.auth.tokens import local_token
+    from masterplan.realtime.server import create_asgi_app
 
     settings = Settings()
     host = host or settings.host
@@ -42,7 +42,9 @@ def serve(
     token = local_token(settings)
     console.print(f"masterplan serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
     console.print(f"open http://{host}:{port}/?token={token}")
-    uvicorn.run(create_app(settings), host=host, port=port, timeout_graceful_shutdown=2, log_level="warning")
+    uvicorn.run(
+        create_asgi_app(settings), host=host, port=port, timeout_graceful_shutdown=2, log_level="warning"
+    )
 
 
 @db_app.command("upgrade")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from masterplan.events.schemas import EventPayload, event_body
 from masterplan.models import EventStream, ExecutionEvent
 
 PENDING_KEY = "masterplan.pending_events"
+CONVERSATION_PREFIX = "conversation:"
 
 
 class StoredEvent(BaseModel):
@@ -30,7 +33,7 @@ def plan_stream(masterplan_id: uuid.UUID | str) -> str:
 
 
 def conversation_stream(conversation_id: uuid.UUID | str) -> str:
-    return f"conversation:{conversation_id}"
+    return f"{CONVERSATION_PREFIX}{conversation_id}"
 
 
 def _next_seq(session: Session, stream: str) -> int:
@@ -63,21 +66,28 @@ def record_event(
     session: Session,
     stream: str,
     event_type: str,
-    payload: dict[str, Any],
+    payload: Mapping[str, Any] | EventPayload,
     *,
     trace_id: str = "",
     masterplan_id: uuid.UUID | str | None = None,
 ) -> StoredEvent:
-    """Store an event in the session's transaction; it is published after that transaction commits."""
+    """Store an event in the session's transaction; it is published after that transaction commits.
+
+    The payload (a model from events.schemas, or a dict validated against it) gets the envelope:
+    masterplan_id, seq, timestamp, trace_id, and conversation_id on conversation streams.
+    """
+    body = event_body(event_type, payload)
     seq = _next_seq(session, stream)
     now = datetime.now(UTC)
     full = {
-        **payload,
-        "masterplan_id": str(masterplan_id) if masterplan_id else payload.get("masterplan_id"),
+        **body,
+        "masterplan_id": str(masterplan_id) if masterplan_id else body.get("masterplan_id"),
         "seq": seq,
         "timestamp": now.isoformat(),
         "trace_id": trace_id,
     }
+    if stream.startswith(CONVERSATION_PREFIX) and not full.get("conversation_id"):
+        full["conversation_id"] = stream[len(CONVERSATION_PREFIX) :]
     session.add(
         ExecutionEvent(
             stream=stream, seq=seq, type=event_type, payload=full, trace_id=trace_id, created_at=now

@@ -1,0 +1,1 @@
+"""Live events over Socket.IO: rooms per plan and conversation, replay from the log, cross-process fan-out."""
