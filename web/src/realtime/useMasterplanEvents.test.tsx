@@ -7,6 +7,7 @@ import { makePlan } from "../test/planFixture";
 import { FakeRealtime, renderWithProviders } from "../test/render";
 import { BATCH_MS, useMasterplanEvents } from "./useMasterplanEvents";
 import { usePlan } from "../plans/queries";
+import { createQueryClient } from "../App";
 
 function LivePlan({ id }: { id: string }) {
   const plan = usePlan(id);
@@ -24,9 +25,9 @@ describe("useMasterplanEvents", () => {
 
   function setup() {
     const realtime = new FakeRealtime();
-    const rendered = renderWithProviders(<LivePlan id="plan-1" />, { realtime });
-    rendered.queryClient.setQueryData(planKeys.detail("plan-1"), makePlan(12));
-    return { ...rendered, realtime };
+    const queryClient = createQueryClient();
+    queryClient.setQueryData(planKeys.detail("plan-1"), makePlan(12));
+    return { ...renderWithProviders(<LivePlan id="plan-1" />, { realtime, queryClient }), realtime };
   }
 
   it("joins the plan's room from the last seen seq once the plan is loaded", async () => {
@@ -55,6 +56,17 @@ describe("useMasterplanEvents", () => {
     expect(screen.getByTestId("task-3")).toHaveAttribute("data-status", "pending");
     expect(queryClient.getQueryData<MasterplanDetail>(planKeys.detail("plan-1"))?.completed_tasks).toBe(1);
     expect(screen.getByTestId("progress-count")).toHaveTextContent("1/12");
+  });
+
+  it("replays applied events onto a snapshot fetched later, so tasks never move back", async () => {
+    const { realtime, queryClient } = setup();
+    await screen.findByText("Todo API");
+    act(() => realtime.emit("task_execution_complete", payload(7, { task_id: "task-1", status: "completed", output_files: [] })));
+    await act(() => vi.advanceTimersByTimeAsync(BATCH_MS));
+    // A refetch whose response was read on the server before the event above.
+    await act(() => queryClient.fetchQuery({ queryKey: planKeys.detail("plan-1"), queryFn: () => makePlan(12, { description: "refetched" }) }));
+    expect(await screen.findByText("refetched")).toBeInTheDocument();
+    expect(screen.getByTestId("task-1")).toHaveAttribute("data-status", "completed");
   });
 
   it("shows the completion notice with the workspace path and a retry button on failed tasks", async () => {

@@ -1,4 +1,4 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { hashKey, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { MasterplanDetail } from "../api/types";
 import { planKeys } from "../plans/keys";
@@ -12,6 +12,9 @@ export const BATCH_MS = 50;
 /**
  * Joins the plan's room (replaying from the last seen seq) once the plan is in the cache,
  * and folds its events into the cached plan. Returns the ordered event log.
+ *
+ * A snapshot fetched later (after an action) may have been read before events the page already
+ * applied; the log is replayed onto it, so a refetch never moves a task back.
  */
 export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): readonly LiveEvent[] {
   const realtime = useRealtime();
@@ -39,6 +42,15 @@ export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): 
       if (batch.some((event) => event.type === "review_created")) void queryClient.invalidateQueries({ queryKey: ["reviews"] });
     };
 
+    const stopWatchingFetches = queryClient.getQueryCache().subscribe((cacheEvent) => {
+      const { action } = cacheEvent.type === "updated" ? cacheEvent : { action: undefined };
+      if (action?.type !== "success" || action.manual || cacheEvent.query.queryHash !== hashKey(key)) return;
+      const snapshot = action.data as MasterplanDetail | undefined;
+      if (!snapshot || meta.log.length === 0) return;
+      const result = applyPlanEvents(snapshot, { ...meta, versions: {} }, meta.log);
+      meta = result.meta;
+      queryClient.setQueryData(key, result.plan);
+    });
     const stopListening = realtime.onEvent((type, payload) => {
       const event = fromSocket(type, payload);
       if (!event || event.data.masterplan_id !== masterplanId) return;
@@ -51,6 +63,7 @@ export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): 
       lastSeq: () => buffer.reduce((max, event) => Math.max(max, event.seq), meta.lastSeq),
     });
     return () => {
+      stopWatchingFetches();
       stopListening();
       leave();
       clearTimeout(timer);
