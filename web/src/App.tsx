@@ -8,7 +8,7 @@ import { ChatPage } from "./chat/ChatPage";
 import { MetricsPage } from "./metrics/MetricsPage";
 import { PlanDetailPage } from "./plans/PlanDetailPage";
 import { PlansListPage } from "./plans/PlansListPage";
-import { connectRealtime, type Realtime } from "./realtime/client";
+import { createRealtime } from "./realtime/client";
 import { RealtimeProvider, useConnected } from "./realtime/RealtimeContext";
 import { ReviewQueuePage } from "./reviews/ReviewQueuePage";
 
@@ -25,13 +25,12 @@ export function createQueryClient(): QueryClient {
 }
 
 function RealtimeConnection({ children }: { children: ReactNode }) {
-  const [realtime, setRealtime] = useState<Realtime | null>(null);
+  const [realtime] = useState(() => createRealtime(getToken()));
   useEffect(() => {
-    const connection = connectRealtime(getToken());
-    setRealtime(connection);
-    return () => connection.close();
-  }, []);
-  return realtime && <RealtimeProvider realtime={realtime}>{children}</RealtimeProvider>;
+    realtime.open();
+    return () => realtime.close();
+  }, [realtime]);
+  return <RealtimeProvider realtime={realtime}>{children}</RealtimeProvider>;
 }
 
 function ConnectionState() {

@@ -46,12 +46,13 @@ function belongsTo(event: LiveEvent, active: ActiveGeneration): boolean {
 export function useConversationEvents(conversationId: string | undefined) {
   const realtime = useRealtime();
   const queryClient = useQueryClient();
-  const [log, setLog] = useState<readonly LiveEvent[]>([]);
+  // The log is kept with the conversation it belongs to, so switching conversations starts empty.
+  const [stream, setStream] = useState<{ conversationId?: string; log: readonly LiveEvent[] }>({ log: [] });
+  const log = stream.conversationId === conversationId ? stream.log : [];
   const [active, setActive] = useState<ActiveGeneration | null>(null);
   const lastSeq = useRef(0);
 
   useEffect(() => {
-    setLog([]);
     lastSeq.current = 0;
     if (conversationId === undefined) return;
     let buffer: LiveEvent[] = [];
@@ -60,7 +61,7 @@ export function useConversationEvents(conversationId: string | undefined) {
       timer = undefined;
       const batch = buffer;
       buffer = [];
-      setLog((current) => mergeLog(current, batch));
+      setStream((current) => ({ conversationId, log: mergeLog(current.conversationId === conversationId ? current.log : [], batch) }));
       if (batch.some((event) => event.type === "message_complete")) {
         void queryClient.invalidateQueries({ queryKey: chatKeys.messages(conversationId) });
       }

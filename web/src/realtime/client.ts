@@ -15,6 +15,7 @@ export interface Realtime {
   onEvent(listener: EventListener): () => void;
   onConnection(listener: ConnectionListener): () => void;
   join(room: Room): () => void;
+  open(): void;
   close(): void;
 }
 
@@ -22,9 +23,9 @@ function joinPayload(room: Room): Record<string, unknown> {
   return { [`${room.kind}_id`]: room.id, last_seq: room.lastSeq() };
 }
 
-/** One Socket.IO connection shared by every page; rooms are rejoined after each reconnect. */
-export function connectRealtime(token: string | null): Realtime {
-  const socket: Socket = io({ path: "/socket.io", auth: token ? { token } : {} });
+/** One Socket.IO connection shared by every page, opened by `open()`; rooms are rejoined after each reconnect. */
+export function createRealtime(token: string | null): Realtime {
+  const socket: Socket = io({ path: "/socket.io", auth: token ? { token } : {}, autoConnect: false });
   const rooms = new Set<Room>();
   const eventListeners = new Set<EventListener>();
   const connectionListeners = new Set<ConnectionListener>();
@@ -59,8 +60,11 @@ export function connectRealtime(token: string | null): Realtime {
         if (socket.connected) socket.emit(`leave_${room.kind}`, { [`${room.kind}_id`]: room.id });
       };
     },
+    open() {
+      socket.connect();
+    },
     close() {
-      socket.close();
+      socket.disconnect();
     },
   };
 }

@@ -26,6 +26,7 @@ export class FakeRealtime implements Realtime {
     this.rooms.push(room);
     return () => this.rooms.splice(this.rooms.indexOf(room), 1);
   }
+  open(): void {}
   close(): void {}
 }
 
