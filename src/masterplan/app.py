@@ -15,14 +15,18 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from masterplan import __version__
-from masterplan.auth.tokens import ensure_local_user
+from masterplan.audit.endpoints import router as audit_router
+from masterplan.auth.endpoints import router as auth_router
+from masterplan.auth.tokens import ensure_admin_token, ensure_local_user
+from masterplan.auth.users_endpoints import router as users_router
 from masterplan.config import Settings
 from masterplan.deps import CurrentUser
-from masterplan.errors import DomainError, NotFound
+from masterplan.errors import DomainError, NotFound, TooManyRequests
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
 from masterplan.realtime.endpoints import router as events_router
 from masterplan.runtime import Runtime, build_runtime
+from masterplan.security import install_security
 
 WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 
@@ -62,6 +66,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def domain_error_response(exc: DomainError) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=exc.code, message=exc.message, details=exc.details))
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(body.model_dump(mode="json"), status_code=exc.status_code, headers=headers)
 
 
@@ -89,6 +95,9 @@ def api_router() -> APIRouter:
         )
         return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
+    router.include_router(auth_router)
+    router.include_router(users_router)
+    router.include_router(audit_router)
     router.include_router(plan_editing_router)
     router.include_router(plans_router)
     router.include_router(events_router)
@@ -105,6 +114,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         rt = runtime or build_runtime(settings)
         with rt.transaction() as session:
             ensure_local_user(session, settings)
+            ensure_admin_token(session, settings)
         app.state.runtime = rt
         try:
             yield
@@ -127,23 +137,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return domain_error_response(exc)
 
     @app.middleware("http")
-    async def limit_body_size(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return JSONResponse(
-                {
-                    "error": {
-                        "code": "payload_too_large",
-                        "message": f"body over {settings.max_body_bytes} bytes",
-                    }
-                },
-                status_code=413,
-            )
-        return await call_next(request)
-
-    @app.middleware("http")
     async def time_requests(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -163,6 +156,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime: Runtime = request.app.state.runtime
         return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
+    install_security(app, settings)
     app.include_router(api_router())
     mount_web(app)
     return app
