@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from masterplan.events import conversation_stream, record_event
 from masterplan.models import User
 from masterplan.runtime import Runtime
-from tests.realtime.conftest import create_conversation, create_plan, create_user, record_progress
+from tests.realtime.support import create_conversation, create_plan, create_user, record_progress
 
 
 def test_plan_events_page_in_order_after_a_seq(

@@ -12,7 +12,7 @@ from masterplan.models import User
 from masterplan.realtime.client import RealtimeClient, RealtimeError
 from masterplan.runtime import Runtime
 from tests.conftest import TOKEN
-from tests.realtime.conftest import create_conversation, create_plan, create_user, record_progress
+from tests.realtime.support import create_conversation, create_plan, create_user, record_progress
 
 
 async def test_a_room_never_receives_another_plans_events(

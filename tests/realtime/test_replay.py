@@ -15,7 +15,7 @@ from masterplan.plans.service import change_plan_status
 from masterplan.realtime.client import RealtimeClient, ReceivedEvent
 from masterplan.runtime import Runtime, build_runtime
 from tests.conftest import TOKEN
-from tests.realtime.conftest import create_plan, record_progress
+from tests.realtime.support import create_plan, record_progress
 
 
 def run_execution(runtime: Runtime, plan_id: uuid.UUID, pause: float = 0.003) -> int:

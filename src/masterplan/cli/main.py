@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from masterplan.cli import plans
 from masterplan.cli.common import console, readable_errors
 from masterplan.cli.demo import demo
+from masterplan.cli.watch import watch
 from masterplan.config import Settings
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(plans.app, name="plans")
 app.add_typer(db_app, name="db")
 app.command()(demo)
+app.command()(watch)
 
 
 @app.command()

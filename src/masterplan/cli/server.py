@@ -24,11 +24,15 @@ def free_port() -> int:
 @contextmanager
 def background_server(settings: Settings, port: int | None = None) -> Iterator[str]:
     """Serve the app on 127.0.0.1 until the block ends; yields the base URL."""
-    from masterplan.app import create_app
+    from masterplan.realtime.server import create_asgi_app
 
     port = port or free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+        create_asgi_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="masterplan-server", daemon=True)

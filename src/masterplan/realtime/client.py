@@ -95,6 +95,7 @@ class RealtimeClient:
                 wait_timeout=self._timeout,
             )
         except socketio.exceptions.ConnectionError as exc:
+            await self._sio.eio._reset()  # closes the HTTP session a failed attempt leaves open
             refusal: dict[str, Any] = self._refusal or {}
             data = refusal.get("data") if isinstance(refusal.get("data"), dict) else {}
             message = str(refusal.get("message") or exc)
