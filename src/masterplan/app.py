@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from masterplan import __version__
+from masterplan.acceptance.endpoints import router as acceptance_router
 from masterplan.audit.endpoints import router as audit_router
 from masterplan.auth.endpoints import router as auth_router
 from masterplan.auth.tokens import ensure_admin_token, ensure_local_user
@@ -25,6 +26,7 @@ from masterplan.errors import DomainError, NotFound, TooManyRequests
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
 from masterplan.realtime.endpoints import router as events_router
+from masterplan.review.endpoints import router as reviews_router
 from masterplan.runtime import Runtime, build_runtime
 from masterplan.security import install_security
 
@@ -101,6 +103,8 @@ def api_router() -> APIRouter:
     router.include_router(plan_editing_router)
     router.include_router(plans_router)
     router.include_router(events_router)
+    router.include_router(acceptance_router)
+    router.include_router(reviews_router)
     return router
 
 

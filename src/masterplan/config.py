@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     soft_cost_limit_usd: float = 50.0
     hard_cost_limit_usd: float = 100.0
 
+    acceptance_timeout_seconds: float = Field(60.0, gt=0, description="Wall-clock limit of one acceptance test.")
+    acceptance_cpu_seconds: int = Field(60, ge=1, description="CPU seconds per sandboxed process.")
+    acceptance_memory_mb: int = Field(1024, ge=64, description="Memory (address space) of a sandboxed test.")
+    acceptance_file_size_mb: int = Field(64, ge=1, description="Largest file a sandboxed test may write.")
+    acceptance_max_processes: int = Field(64, ge=4, description="Processes a sandboxed test may run at once.")
+    acceptance_output_bytes: int = Field(65536, ge=1024, description="Output kept per run (head and tail).")
+    sandbox_uid: int | None = Field(
+        None, ge=1, description="When the server runs as root: the user id acceptance tests run as."
+    )
+    gate_must_pass_rate: float = Field(1.0, ge=0, le=1, description="Gate S: share of must tests passing.")
+    gate_should_pass_rate: float = Field(0.95, ge=0, le=1, description="Gate S: share of should tests passing.")
+
     executor_id: str = Field("", description="Unique id of this process for durable execution.")
     application_version: str = "masterplan-1"
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
-from masterplan.cli import plans
+from masterplan.cli import plans, reviews
 from masterplan.cli.common import console, readable_errors
 from masterplan.cli.demo import demo
 from masterplan.cli.watch import watch
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(plans.app, name="plans")
+app.add_typer(reviews.app, name="reviews")
 app.add_typer(db_app, name="db")
 app.command()(demo)
 app.command()(watch)

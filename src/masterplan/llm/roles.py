@@ -41,6 +41,27 @@ class ReviewSuggestionsOutput(BaseModel):
     suggestions: list[str] = Field(default_factory=list, max_length=20)
 
 
+class AcceptanceTestSpec(BaseModel):
+    """One acceptance test: a pytest module or a shell command, and the tasks whose work it checks."""
+
+    name: str = Field(min_length=1, max_length=200, description="Short and unique within the plan.")
+    description: str = Field("", max_length=2000, description="The behaviour it checks, in a sentence.")
+    priority: Literal["must", "should"] = "must"
+    covers_tasks: list[int] = Field(
+        default_factory=list, description="Task numbers it checks; it runs once all of them completed."
+    )
+    kind: Literal["pytest", "command"] = "pytest"
+    pytest_code: str | None = Field(None, max_length=20000, description="A whole pytest module (kind pytest).")
+    command: str | None = Field(None, max_length=2000, description="A shell command (kind command).")
+    expected_exit_code: int = Field(0, ge=0, le=255, description="The command's exit code when it passes.")
+
+
+class AcceptanceTestsOutput(BaseModel):
+    """The acceptance tests derived from the discovery and the plan."""
+
+    tests: list[AcceptanceTestSpec] = Field(default_factory=list, max_length=60)
+
+
 def coder_context_block(task_number: int, target_files: list[str]) -> str:
     """The machine-readable part of a coder prompt: the task number and its target files as JSON."""
     return (

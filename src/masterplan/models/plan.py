@@ -43,6 +43,8 @@ class Masterplan(IdMixin, TimestampMixin, Base):
 
     estimated_cost_usd: Mapped[float | None]
     actual_cost_usd: Mapped[float] = mapped_column(default=0.0)
+    # Spend outside task attempts (acceptance test derivation, reviewer suggestions), part of actual cost.
+    quality_cost_usd: Mapped[float] = mapped_column(default=0.0)
     generation_cost_usd: Mapped[float | None]
     generation_input_tokens: Mapped[int] = mapped_column(default=0)
     generation_output_tokens: Mapped[int] = mapped_column(default=0)

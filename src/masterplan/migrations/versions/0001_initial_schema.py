@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:20:18.879365
+Create Date: 2026-11-22 03:28:04.567423
 """
 
 from __future__ import annotations
@@ -208,6 +208,7 @@ def upgrade() -> None:
         sa.Column("current_wave", sa.Integer(), nullable=True),
         sa.Column("estimated_cost_usd", sa.Double(), nullable=True),
         sa.Column("actual_cost_usd", sa.Double(), nullable=False),
+        sa.Column("quality_cost_usd", sa.Double(), nullable=False),
         sa.Column("generation_cost_usd", sa.Double(), nullable=True),
         sa.Column("generation_input_tokens", sa.Integer(), nullable=False),
         sa.Column("generation_output_tokens", sa.Integer(), nullable=False),
