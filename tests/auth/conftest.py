@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from masterplan.models import User
 from masterplan.runtime import Runtime
 from tests.auth.helpers import add_user
 
@@ -27,3 +28,8 @@ def ann(runtime: Runtime, client: TestClient) -> str:
 def bob(runtime: Runtime, client: TestClient) -> str:
     add_user(runtime, "bob@example.com")
     return "bob@example.com"
+
+
+@pytest.fixture
+def local_user_id(local_user: User) -> str:
+    return str(local_user.id)

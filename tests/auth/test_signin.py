@@ -212,3 +212,16 @@ def test_password_change_needs_the_current_one_and_ends_other_sessions(anon: Tes
 def test_login_body_is_validated(anon: TestClient) -> None:
     response = anon.post("/api/v1/auth/login", json={"email": "a@b"})
     assert response.status_code == 422
+
+
+def test_first_start_link_signs_in_the_local_admin_once(anon: TestClient, runtime: Runtime) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from masterplan.auth.bootstrap import bootstrap_sign_in
+
+    link = bootstrap_sign_in(runtime, host="0.0.0.0", port=8123)
+    assert link is not None and link.startswith("http://127.0.0.1:8123/?signin=mpc_")
+    code = parse_qs(urlparse(link).query)["signin"][0]
+    grant = anon.post("/api/v1/auth/signin-code", json={"code": code})
+    assert grant.status_code == 200 and grant.json()["user"]["role"] == "admin"
+    assert anon.post("/api/v1/auth/signin-code", json={"code": code}).status_code == 401

@@ -9,6 +9,7 @@ import typer
 from pydantic import SecretStr
 
 from masterplan.cli import plans, reviews
+from masterplan.cli.auth import login, logout, tokens_app, users_app
 from masterplan.cli.common import console, readable_errors
 from masterplan.cli.demo import demo
 from masterplan.cli.watch import watch
@@ -23,7 +24,11 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(plans.app, name="plans")
 app.add_typer(reviews.app, name="reviews")
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.command()(demo)
+app.command()(login)
+app.command()(logout)
 app.command()(watch)
 
 
@@ -36,17 +41,32 @@ def serve(
     """Run the API (and the UI when built) on one machine."""
     import uvicorn
 
-    from masterplan.auth.tokens import local_token
+    from masterplan.auth.bootstrap import base_url, bootstrap_sign_in
+    from masterplan.logging import configure_logging
     from masterplan.realtime.server import create_asgi_app
+    from masterplan.runtime import build_runtime
 
     settings = Settings()
     host = host or settings.host
     port = port or settings.port
-    token = local_token(settings)
-    console.print(f"masterplan serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
-    console.print(f"open http://{host}:{port}/?token={token}")
+    configure_logging()
+    runtime = build_runtime(settings)
+    try:
+        link = bootstrap_sign_in(runtime, host=host, port=port)
+    finally:
+        runtime.close()
+    base = base_url(settings, host, port)
+    console.print(f"masterplan serving on {base}  (API docs: {base}/api/docs)")
+    if link:
+        minutes = settings.signin_code_minutes
+        console.print(f"sign in with this one-time link (works once, for {minutes} min):\n  {link}")
     uvicorn.run(
-        create_asgi_app(settings), host=host, port=port, timeout_graceful_shutdown=2, log_level="warning"
+        create_asgi_app(settings),
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=2,
+        log_level="warning",
+        log_config=None,
     )
 
 
