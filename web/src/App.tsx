@@ -25,7 +25,7 @@ export function createQueryClient(): QueryClient {
 }
 
 function RealtimeConnection({ children }: { children: ReactNode }) {
-  const [realtime] = useState(() => createRealtime(getToken()));
+  const [realtime] = useState(() => createRealtime(getToken));
   useEffect(() => {
     realtime.open();
     return () => realtime.close();

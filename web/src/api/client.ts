@@ -1,6 +1,6 @@
 import createClient from "openapi-fetch";
 import type { paths } from "./schema";
-import { getToken, markSignedOut } from "../auth/session";
+import { getToken, markSignedOut, refreshAccessToken } from "../auth/session";
 
 /** An API failure carrying the server's `{error: {code, message}}` body when there is one. */
 export class ApiError extends Error {
@@ -23,9 +23,17 @@ api.use({
     if (token) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
   },
-  onResponse({ response }) {
-    if (response.status === 401) markSignedOut();
-    return response;
+  async onResponse({ request, response }) {
+    if (response.status !== 401 || new URL(request.url).pathname.startsWith("/api/v1/auth/")) return response;
+    // An expired access token: renew it once, then repeat a read (a write is left for the user to repeat).
+    if (!(await refreshAccessToken())) {
+      markSignedOut();
+      return response;
+    }
+    if (request.method !== "GET") return response;
+    const retry = new Request(request);
+    retry.headers.set("Authorization", `Bearer ${getToken()}`);
+    return globalThis.fetch(retry);
   },
 });
 

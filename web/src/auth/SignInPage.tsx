@@ -1,27 +1,65 @@
 import { useState, type FormEvent } from "react";
+import { api, unwrap } from "../api/client";
 import { GlassButton } from "../ui/GlassButton";
 import { GlassCard } from "../ui/GlassCard";
-import { signIn } from "./session";
+import { signIn, signInWithGrant } from "./session";
 
-/** Shown after a 401: asks for the API token (printed by `masterplan serve`). */
+/** Shown after a 401: sign in with email and password, or paste an API token. */
 export function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
   const [token, setToken] = useState("");
-  const submit = (event: FormEvent) => {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submitPassword = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      signInWithGrant(await unwrap(api.POST("/api/v1/auth/login", { body: { email, password } })));
+      onSignedIn();
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const submitToken = (event: FormEvent) => {
     event.preventDefault();
     signIn(token);
     onSignedIn();
   };
+
   return (
-    <main id="main" style={{ maxWidth: 480, marginTop: "10vh" }}>
+    <main id="main" style={{ maxWidth: 480, marginTop: "8vh" }}>
       <GlassCard heading="Sign in to masterplan">
-        <p className="muted">The server needs an access token. A local install prints a sign-in link with the token when it starts.</p>
-        <form onSubmit={submit} style={{ display: "grid", gap: "0.75rem" }}>
+        <form onSubmit={submitPassword} style={{ display: "grid", gap: "0.75rem" }}>
           <label>
-            Access token
-            <input type="password" autoComplete="current-password" value={token} onChange={(event) => setToken(event.target.value)} required autoFocus />
+            Email
+            <input type="email" autoComplete="username" value={email} onChange={(event) => setEmail(event.target.value)} required autoFocus />
           </label>
-          <GlassButton type="submit" variant="primary" disabled={token.trim() === ""}>
+          <label>
+            Password
+            <input type="password" autoComplete="current-password" value={password} onChange={(event) => setPassword(event.target.value)} required />
+          </label>
+          <GlassButton type="submit" variant="primary" disabled={busy}>
             Sign in
+          </GlassButton>
+          {error && (
+            <p className="error-text" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+        <p className="muted">A local install prints a link that signs you in; or paste an API token.</p>
+        <form onSubmit={submitToken} style={{ display: "grid", gap: "0.75rem" }}>
+          <label>
+            API token
+            <input type="password" autoComplete="off" value={token} onChange={(event) => setToken(event.target.value)} required />
+          </label>
+          <GlassButton type="submit" disabled={token.trim() === ""}>
+            Use this token
           </GlassButton>
         </form>
       </GlassCard>

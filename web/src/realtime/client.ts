@@ -23,9 +23,12 @@ function joinPayload(room: Room): Record<string, unknown> {
   return { [`${room.kind}_id`]: room.id, last_seq: room.lastSeq() };
 }
 
-/** One Socket.IO connection shared by every page, opened by `open()`; rooms are rejoined after each reconnect. */
-export function createRealtime(token: string | null): Realtime {
-  const socket: Socket = io({ path: "/socket.io", auth: token ? { token } : {}, autoConnect: false });
+/**
+ * One Socket.IO connection shared by every page, opened by `open()`; every (re)connection sends the
+ * current token and rejoins the rooms.
+ */
+export function createRealtime(token: () => string | null): Realtime {
+  const socket: Socket = io({ path: "/socket.io", auth: (send) => send({ token: token() }), autoConnect: false });
   const rooms = new Set<Room>();
   const eventListeners = new Set<EventListener>();
   const connectionListeners = new Set<ConnectionListener>();
