@@ -19,7 +19,8 @@ export const BATCH_MS = 50;
 export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): readonly LiveEvent[] {
   const realtime = useRealtime();
   const queryClient = useQueryClient();
-  const [log, setLog] = useState<readonly LiveEvent[]>(emptyMeta.log);
+  // Kept with the plan it belongs to, so opening another plan starts from an empty log.
+  const [stream, setStream] = useState<{ masterplanId?: string; log: readonly LiveEvent[] }>({ log: emptyMeta.log });
 
   useEffect(() => {
     if (!planLoaded) return;
@@ -37,7 +38,7 @@ export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): 
       const result = applyPlanEvents(plan, meta, batch);
       meta = result.meta;
       if (result.plan !== plan) queryClient.setQueryData(key, result.plan);
-      setLog(meta.log);
+      setStream({ masterplanId, log: meta.log });
       if (result.plan.status !== plan.status) void queryClient.invalidateQueries({ queryKey: planKeys.lists });
       if (batch.some((event) => event.type === "review_created")) void queryClient.invalidateQueries({ queryKey: ["reviews"] });
     };
@@ -70,5 +71,5 @@ export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): 
     };
   }, [masterplanId, planLoaded, queryClient, realtime]);
 
-  return log;
+  return stream.masterplanId === masterplanId ? stream.log : emptyMeta.log;
 }
