@@ -23,6 +23,7 @@ from masterplan.auth.users_endpoints import router as users_router
 from masterplan.config import Settings
 from masterplan.deps import CurrentUser
 from masterplan.errors import DomainError, NotFound, TooManyRequests
+from masterplan.execution.endpoints import router as execution_router
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
 from masterplan.realtime.endpoints import router as events_router
@@ -102,6 +103,7 @@ def api_router() -> APIRouter:
     router.include_router(audit_router)
     router.include_router(plan_editing_router)
     router.include_router(plans_router)
+    router.include_router(execution_router)
     router.include_router(events_router)
     router.include_router(acceptance_router)
     router.include_router(reviews_router)

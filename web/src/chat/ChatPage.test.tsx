@@ -50,8 +50,8 @@ describe("ChatPage", () => {
     await user.type(screen.getByRole("textbox", { name: "Message" }), "/masterplan a todo REST API{Enter}");
 
     const dialog = await screen.findByRole("dialog", { name: "Generating a masterplan" });
-    expect(calls).toContain("POST /api/v1/conversations/c1/messages");
-    expect(realtime.rooms.map((room) => [room.kind, room.id])).toEqual([["conversation", "c1"]]);
+    await vi.waitFor(() => expect(calls).toContain("POST /api/v1/conversations/c1/messages"));
+    await vi.waitFor(() => expect(realtime.rooms.map((room) => [room.kind, room.id])).toEqual([["conversation", "c1"]]));
 
     const emit = (seq: number, type: string, extra: Record<string, unknown> = {}) =>
       realtime.emit(type, { conversation_id: "c1", generation_id: "g1", seq, timestamp: "", trace_id: "", ...extra });

@@ -33,7 +33,7 @@ describe("useMasterplanEvents", () => {
   it("joins the plan's room from the last seen seq once the plan is loaded", async () => {
     const { realtime } = setup();
     await screen.findByText("Todo API");
-    expect(realtime.rooms.map((room) => [room.kind, room.id, room.lastSeq()])).toEqual([["masterplan", "plan-1", 0]]);
+    await vi.waitFor(() => expect(realtime.rooms.map((room) => [room.kind, room.id, room.lastSeq()])).toEqual([["masterplan", "plan-1", 0]]));
     act(() => realtime.emit("wave_execution_start", payload(3, { wave_number: 1 })));
     await act(() => vi.advanceTimersByTimeAsync(BATCH_MS));
     expect(realtime.rooms[0]?.lastSeq()).toBe(3);

@@ -97,6 +97,23 @@ export function ReviewPanel({ reviewId }: { reviewId: string }) {
         <span className="tag">{data.priority} priority</span>
         <span>Confidence {formatPercent(data.confidence)}</span>
       </div>
+      {Object.keys(data.confidence_parts).length > 0 && (
+        <dl className="facts" aria-label="Confidence parts">
+          {Object.entries(data.confidence_parts).map(([part, value]) => (
+            <div key={part} style={{ display: "contents" }}>
+              <dt>{part.replace(/_/g, " ")}</dt>
+              <dd>{typeof value === "number" ? formatPercent(value) : JSON.stringify(value)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {data.errors.length > 0 && (
+        <ul className="error-text">
+          {data.errors.map((message, index) => (
+            <li key={index}>{message}</li>
+          ))}
+        </ul>
+      )}
       {data.suggestions.length > 0 && (
         <>
           <h3 style={{ marginTop: "0.75rem" }}>Suggestions</h3>

@@ -19,7 +19,7 @@ export function ReviewQueuePage() {
   const masterplanId = params.get("masterplan_id") ?? "";
   const selected = params.get("review");
   const [ascending, setAscending] = useState(true);
-  const reviews = useReviews({ status, priority, masterplanId });
+  const reviews = useReviews({ status, priority, masterplanId, lowestConfidenceFirst: ascending });
   const plans = usePlans({ status: "", q: "" });
 
   const update = (key: string, value: string) =>
@@ -28,7 +28,7 @@ export function ReviewQueuePage() {
       next.set(key, value);
       return next;
     });
-  const sorted = [...(reviews.data?.items ?? [])].sort((a, b) => (ascending ? a.confidence - b.confidence : b.confidence - a.confidence));
+  const items = reviews.data?.items ?? [];
 
   return (
     <div className="grid-2">
@@ -69,9 +69,9 @@ export function ReviewQueuePage() {
           </GlassButton>
         </div>
         {reviews.error && <p className="error-text" role="alert">{reviews.error.message}</p>}
-        {reviews.data && sorted.length === 0 && <p className="muted">Nothing to review.</p>}
+        {reviews.data && items.length === 0 && <p className="muted">Nothing to review.</p>}
         <ul className="list" style={{ marginTop: "0.75rem" }} aria-label="Reviews">
-          {sorted.map((review) => (
+          {items.map((review) => (
             <li key={review.id}>
               <GlassButton className={`review-item${review.id === selected ? " active" : ""}`} aria-current={review.id === selected ? "true" : undefined} onClick={() => update("review", review.id)}>
                 <span>

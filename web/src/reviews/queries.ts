@@ -6,6 +6,7 @@ export interface ReviewFilters {
   status: ReviewStatus | "";
   priority: ReviewPriority | "";
   masterplanId: string;
+  lowestConfidenceFirst: boolean;
 }
 
 const reviewKeys = {
@@ -25,6 +26,7 @@ export function useReviews(filters: ReviewFilters) {
               status: filters.status || undefined,
               priority: filters.priority || undefined,
               masterplan_id: filters.masterplanId || undefined,
+              sort: filters.lowestConfidenceFirst ? "confidence" : "-confidence",
             },
           },
           signal,
