@@ -22,6 +22,7 @@ from masterplan.auth.tokens import ensure_admin_token, ensure_local_user
 from masterplan.auth.users_endpoints import router as users_router
 from masterplan.config import Settings
 from masterplan.deps import CurrentUser
+from masterplan.durable import launch_durable, shutdown_durable
 from masterplan.errors import DomainError, NotFound, TooManyRequests
 from masterplan.execution.endpoints import router as execution_router
 from masterplan.plans.editing_endpoints import router as plan_editing_router
@@ -122,9 +123,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             ensure_local_user(session, settings)
             ensure_admin_token(session, settings)
         app.state.runtime = rt
+        launch_durable(rt)
+        app.state.durable = True
         try:
             yield
         finally:
+            shutdown_durable()
+            app.state.durable = False
             if owned:
                 rt.close()
 

@@ -1,0 +1,195 @@
+"""Execution state in the database: snapshots for the scheduler, counters, cost guardrails, blocking.
+
+Every function runs inside the caller's transaction and never commits. Counters and costs are recomputed
+from the rows (never incremented), so repeating a step after a crash cannot double-count anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from masterplan.errors import NotFound
+from masterplan.events import plan_stream, record_event
+from masterplan.events.schemas import CostWarning, EventPayload, TaskExecutionProgress
+from masterplan.execution.scheduler import TaskView
+from masterplan.models import Masterplan, Milestone, Phase, Task, TaskAttempt
+from masterplan.plans.service import change_plan_status
+from masterplan.plans.transitions import move_task
+
+COST_LIMIT = "cost_limit"
+
+
+def lock_plan(session: Session, plan_id: uuid.UUID) -> Masterplan:
+    """The plan row, locked for this transaction (every execution write takes this lock first)."""
+    plan = session.scalars(select(Masterplan).where(Masterplan.id == plan_id).with_for_update()).one_or_none()
+    if plan is None:
+        raise NotFound(f"masterplan {plan_id} not found", code="masterplan_not_found")
+    return plan
+
+
+def tasks_of(session: Session, plan_id: uuid.UUID) -> dict[int, Task]:
+    rows = session.scalars(select(Task).where(Task.masterplan_id == plan_id).order_by(Task.task_number))
+    return {t.task_number: t for t in rows}
+
+
+def task_modes(session: Session, plan: Masterplan) -> dict[int, str]:
+    """Each task's execution mode: its phase's mode, else the plan's."""
+    rows = session.execute(
+        select(Task.task_number, Phase.execution_mode)
+        .join(Milestone, Task.milestone_id == Milestone.id)
+        .join(Phase, Milestone.phase_id == Phase.id)
+        .where(Task.masterplan_id == plan.id)
+    )
+    return {number: mode or plan.execution_mode for number, mode in rows}
+
+
+def task_views(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> dict[int, TaskView]:
+    modes = task_modes(session, plan)
+    return {
+        n: TaskView(
+            number=n,
+            status=t.status,
+            depends_on=tuple(t.depends_on),
+            mode=modes.get(n, plan.execution_mode),
+            approved=t.approved_to_run,
+            files=tuple(t.target_files),
+        )
+        for n, t in tasks.items()
+    }
+
+
+def emit(session: Session, plan: Masterplan, payload: EventPayload) -> None:
+    """Record an execution event in this transaction; it is published after commit."""
+    record_event(
+        session,
+        plan_stream(plan.id),
+        payload.event_type,
+        payload,
+        trace_id=plan.trace_id,
+        masterplan_id=plan.id,
+    )
+
+
+def emit_task_status(session: Session, plan: Masterplan, task: Task, description: str = "") -> None:
+    emit(
+        session,
+        plan,
+        TaskExecutionProgress(
+            task_id=task.id,
+            task_number=task.task_number,
+            status=task.status,
+            description=description or task.name,
+            current_task=task.task_number,
+            total_tasks=plan.total_tasks,
+        ),
+    )
+
+
+def set_task_status(
+    session: Session, plan: Masterplan, task: Task, status: str, description: str = ""
+) -> None:
+    """Move a task through the transition table, stamp it and report it."""
+    move_task(task, status)
+    now = datetime.now(UTC)
+    task.updated_at = now
+    if status == "in_progress" and task.started_at is None:
+        task.started_at = now
+    if status in ("completed", "failed", "skipped"):
+        task.completed_at = now
+    emit_task_status(session, plan, task, description)
+
+
+def block_tasks(session: Session, plan: Masterplan, tasks: dict[int, Task], numbers: Iterable[int]) -> None:
+    for number in sorted(numbers):
+        task = tasks[number]
+        if task.status in ("pending", "ready"):
+            set_task_status(session, plan, task, "blocked", "a task it depends on failed")
+
+
+# How an unfinished task reaches `skipped` through the transition table.
+_TO_SKIPPED = {
+    "pending": ["skipped"],
+    "ready": ["skipped"],
+    "blocked": ["skipped"],
+    "in_progress": ["ready", "skipped"],
+    "validating": ["in_progress", "ready", "skipped"],
+}
+
+
+def skip_task(session: Session, plan: Masterplan, task: Task, reason: str) -> None:
+    """Skip a task that has not finished (no-op for finished ones)."""
+    steps = _TO_SKIPPED.get(task.status, [])
+    for status in steps[:-1]:
+        move_task(task, status)
+    if steps:
+        set_task_status(session, plan, task, "skipped", reason)
+
+
+def refresh_task_usage(session: Session, task: Task) -> None:
+    """Tokens and cost of a task: the sum of its recorded attempts."""
+    session.flush()
+    tokens_in, tokens_out, cost = session.execute(
+        select(
+            func.coalesce(func.sum(TaskAttempt.input_tokens), 0),
+            func.coalesce(func.sum(TaskAttempt.output_tokens), 0),
+            func.coalesce(func.sum(TaskAttempt.cost_usd), 0.0),
+        ).where(TaskAttempt.task_id == task.id)
+    ).one()
+    task.input_tokens, task.output_tokens, task.cost_usd = int(tokens_in), int(tokens_out), float(cost)
+
+
+def refresh_progress(session: Session, plan: Masterplan) -> None:
+    """Progress counters, percent and actual cost of the plan, recomputed from its tasks."""
+    session.flush()
+    counts = dict(
+        session.execute(
+            select(Task.status, func.count()).where(Task.masterplan_id == plan.id).group_by(Task.status)
+        ).all()
+    )
+    cost = session.scalar(
+        select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(Task.masterplan_id == plan.id)
+    )
+    plan.completed_tasks = counts.get("completed", 0)
+    plan.failed_tasks = counts.get("failed", 0)
+    plan.skipped_tasks = counts.get("skipped", 0)
+    plan.blocked_tasks = counts.get("blocked", 0)
+    finished = plan.completed_tasks + plan.failed_tasks + plan.skipped_tasks + plan.blocked_tasks
+    plan.progress_percent = round(100.0 * finished / plan.total_tasks, 2) if plan.total_tasks else 100.0
+    plan.actual_cost_usd = round(float(cost or 0.0) + plan.quality_cost_usd, 6)
+    plan.updated_at = datetime.now(UTC)
+
+
+def apply_cost_guardrails(session: Session, plan: Masterplan) -> bool:
+    """Warn once past the soft limit; pause past the hard limit. True when the plan was paused here."""
+    spent = plan.actual_cost_usd
+    if spent >= plan.soft_cost_limit_usd and not plan.cost_warning_sent:
+        plan.cost_warning_sent = True
+        emit(session, plan, cost_warning(plan, "soft"))
+    if spent >= plan.hard_cost_limit_usd and plan.status == "in_progress":
+        emit(session, plan, cost_warning(plan, "hard"))
+        pause_for_cost(
+            session, plan, f"spent ${spent:.4f}, at or over the hard limit ${plan.hard_cost_limit_usd}"
+        )
+        return True
+    return False
+
+
+def cost_warning(plan: Masterplan, level: str) -> CostWarning:
+    return CostWarning(
+        current_cost_usd=plan.actual_cost_usd,
+        soft_limit_usd=plan.soft_cost_limit_usd,
+        hard_limit_usd=plan.hard_cost_limit_usd,
+        remaining_budget_usd=round(max(0.0, plan.hard_cost_limit_usd - plan.actual_cost_usd), 6),
+        level=level,
+    )
+
+
+def pause_for_cost(session: Session, plan: Masterplan, detail: str) -> None:
+    change_plan_status(
+        session, plan, "paused", actor=None, action="pause", reason=COST_LIMIT, extra_after={"detail": detail}
+    )

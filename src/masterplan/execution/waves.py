@@ -1,0 +1,123 @@
+"""The workflow's bookkeeping steps: decide the next batch, close a wave, finish or fail the run."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session
+
+from masterplan.errors import ConfigurationError
+from masterplan.events.schemas import WaveExecutionComplete, WaveExecutionStart
+from masterplan.execution import state
+from masterplan.execution.scheduler import TERMINAL, decide, wave_numbers
+from masterplan.llm import configured_name, price_usd
+from masterplan.models import Masterplan, Task
+from masterplan.plans.estimates import TOKENS_IN, TOKENS_OUT
+from masterplan.plans.service import change_plan_status
+from masterplan.runtime import Runtime
+from masterplan.workspace.git import GitError, sync_index
+
+log = structlog.get_logger(__name__)
+
+
+def estimated_cost(tasks: list[Task], runtime: Runtime) -> float:
+    """What running these tasks is expected to cost with the configured coder models (0 when unknown)."""
+    total = 0.0
+    for task in tasks:
+        try:
+            name = configured_name("coder", runtime.settings, complexity=task.complexity)
+            price = price_usd(
+                name, TOKENS_IN.get(task.complexity, 4000), TOKENS_OUT.get(task.complexity, 1800)
+            )
+        except ConfigurationError:
+            price = None
+        total += price or 0.0
+    return total
+
+
+def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
+    """Decide and record what runs next: tasks of a wave, a wait (paused, approval), or the end."""
+    with runtime.transaction() as session:
+        plan = state.lock_plan(session, plan_id)
+        tasks = state.tasks_of(session, plan_id)
+        decision = decide(state.task_views(session, plan, tasks), plan.status)
+        state.block_tasks(session, plan, tasks, decision.block)
+        if decision.action == "finish":
+            _finish(session, plan, tasks)
+            return {"action": "finish", "reason": plan.status}
+        if decision.action == "wait":
+            if decision.block:
+                state.refresh_progress(session, plan)
+            return {"action": "wait", "reason": decision.reason}
+        assert decision.wave is not None
+        batch = [tasks[n] for n in decision.tasks]
+        expected = estimated_cost([t for t in batch if t.status in ("pending", "ready")], runtime)
+        if plan.actual_cost_usd + expected > plan.hard_cost_limit_usd:
+            state.emit(session, plan, state.cost_warning(plan, "hard"))
+            state.pause_for_cost(
+                session,
+                plan,
+                f"spent ${plan.actual_cost_usd:.4f} + about ${expected:.4f} for wave {decision.wave} "
+                f"would pass the hard limit ${plan.hard_cost_limit_usd}",
+            )
+            return {"action": "wait", "reason": state.COST_LIMIT}
+        for task in batch:
+            if task.status == "pending":
+                state.set_task_status(session, plan, task, "ready")
+        if plan.current_wave != decision.wave:
+            plan.current_wave = decision.wave
+            wave_of = wave_numbers(state.task_views(session, plan, tasks))
+            in_wave = sum(1 for n in tasks if wave_of[n] == decision.wave)
+            state.emit(session, plan, WaveExecutionStart(wave_number=decision.wave, total_atoms=in_wave))
+        state.refresh_progress(session, plan)
+        return {"action": "run", "wave": decision.wave, "tasks": list(decision.tasks)}
+
+
+def _finish(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> None:
+    if plan.status == "cancelled":
+        for task in tasks.values():
+            state.skip_task(session, plan, task, "the plan was cancelled")
+    state.refresh_progress(session, plan)
+    if plan.status == "in_progress":
+        plan.current_wave = None
+        change_plan_status(session, plan, "completed", actor=None, action="execution_completed")
+
+
+def close_wave(runtime: Runtime, plan_id: uuid.UUID, wave: int) -> None:
+    """After a batch: refresh the workspace index; report the wave complete once all its tasks ended."""
+    with runtime.session_factory() as session:
+        plan = session.get(Masterplan, plan_id)
+        workspace = plan.workspace_path if plan else None
+    if workspace:
+        try:
+            sync_index(Path(workspace))
+        except GitError as exc:  # cosmetic: the commits are already in place
+            log.warning("workspace_index_sync_failed", error=str(exc))
+    with runtime.transaction() as session:
+        plan = state.lock_plan(session, plan_id)
+        if plan.current_wave != wave:
+            return
+        tasks = state.tasks_of(session, plan_id)
+        wave_of = wave_numbers(state.task_views(session, plan, tasks))
+        members = [t for n, t in tasks.items() if wave_of[n] == wave]
+        if any(t.status not in TERMINAL for t in members):
+            return
+        stats: dict[str, Any] = {"tasks": len(members)}
+        for status in ("completed", "failed", "blocked", "skipped"):
+            stats[status] = sum(1 for t in members if t.status == status)
+        stats["cost_usd"] = round(sum(t.cost_usd for t in members), 6)
+        plan.current_wave = None
+        state.emit(session, plan, WaveExecutionComplete(wave_number=wave, stats=stats))
+
+
+def fail_run(runtime: Runtime, plan_id: uuid.UUID, error: str) -> None:
+    """An unexpected error stopped the run: the plan is marked failed with the reason."""
+    with runtime.transaction() as session:
+        plan = state.lock_plan(session, plan_id)
+        if plan.status in ("in_progress", "paused"):
+            change_plan_status(
+                session, plan, "failed", actor=None, action="execution_failed", reason=error[:2000]
+            )
