@@ -66,7 +66,13 @@ export function PlanView({ plan, log }: { plan: MasterplanDetail; log: readonly 
             </div>
           </div>
           {view === "tasks" ? (
-            <PlanHierarchy phases={plan.phases} onRetry={onRetry} onOpenFiles={setFilesOf} retryingTaskId={retry.isPending ? (retry.variables ?? null) : null} />
+            <PlanHierarchy
+              phases={plan.phases}
+              onRetry={onRetry}
+              onOpenFiles={setFilesOf}
+              retryingTaskId={retry.isPending ? (retry.variables ?? null) : null}
+              draftPlanId={plan.status === "draft" ? plan.id : null}
+            />
           ) : (
             <DependencyGraph tasks={tasks} />
           )}

@@ -7,6 +7,7 @@ interface HierarchyActions {
   onRetry: (taskId: string) => void;
   onOpenFiles: (task: Task) => void;
   retryingTaskId: string | null;
+  draftPlanId: string | null;
 }
 
 function MilestoneSection({ milestone, ...actions }: { milestone: Milestone } & HierarchyActions) {
@@ -27,7 +28,14 @@ function MilestoneSection({ milestone, ...actions }: { milestone: Milestone } & 
       {open && (
         <ul className="task-list">
           {milestone.tasks.map((task) => (
-            <TaskRow key={task.id} task={task} onRetry={actions.onRetry} onOpenFiles={actions.onOpenFiles} retrying={actions.retryingTaskId === task.id} />
+            <TaskRow
+              key={task.id}
+              task={task}
+              onRetry={actions.onRetry}
+              onOpenFiles={actions.onOpenFiles}
+              retrying={actions.retryingTaskId === task.id}
+              draftPlanId={actions.draftPlanId}
+            />
           ))}
         </ul>
       )}

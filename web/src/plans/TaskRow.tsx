@@ -4,15 +4,18 @@ import { isRunning } from "../api/statuses";
 import { GlassButton } from "../ui/GlassButton";
 import { StatusChip } from "../ui/StatusChip";
 import { formatPercent, formatUsd } from "../ui/format";
+import { TaskEditor } from "./TaskEditor";
 
 interface TaskRowProps {
   task: Task;
   onRetry: (taskId: string) => void;
   onOpenFiles: (task: Task) => void;
   retrying: boolean;
+  /** Set while the plan is a draft: its tasks can be edited. */
+  draftPlanId: string | null;
 }
 
-function TaskDetails({ task, onRetry, onOpenFiles, retrying }: TaskRowProps) {
+function TaskDetails({ task, onRetry, onOpenFiles, retrying, onEdit }: TaskRowProps & { onEdit: (() => void) | null }) {
   return (
     <div className="task-body" id={`task-${task.id}-details`}>
       {task.description && <p style={{ margin: 0 }}>{task.description}</p>}
@@ -64,6 +67,11 @@ function TaskDetails({ task, onRetry, onOpenFiles, retrying }: TaskRowProps) {
             View files
           </GlassButton>
         )}
+        {onEdit && (
+          <GlassButton small onClick={onEdit}>
+            Edit task
+          </GlassButton>
+        )}
         {task.status === "failed" && (
           <GlassButton small variant="primary" disabled={retrying} onClick={() => onRetry(task.id)}>
             Retry task #{task.task_number}
@@ -78,6 +86,7 @@ function TaskDetails({ task, onRetry, onOpenFiles, retrying }: TaskRowProps) {
 export const TaskRow = memo(function TaskRow(props: TaskRowProps) {
   const { task } = props;
   const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
   const running = isRunning(task.status);
   const classes = ["task", running ? "task--running" : "", task.status === "failed" ? "task--failed" : ""];
   return (
@@ -94,7 +103,14 @@ export const TaskRow = memo(function TaskRow(props: TaskRowProps) {
         <span className="tag">{task.complexity}</span>
         <StatusChip status={task.status} />
       </button>
-      {open && <TaskDetails {...props} />}
+      {open &&
+        (editing && props.draftPlanId ? (
+          <div className="task-body">
+            <TaskEditor planId={props.draftPlanId} task={task} onDone={() => setEditing(false)} />
+          </div>
+        ) : (
+          <TaskDetails {...props} onEdit={props.draftPlanId ? () => setEditing(true) : null} />
+        ))}
     </li>
   );
 });

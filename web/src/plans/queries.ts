@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
+import type { components } from "../api/schema";
 import type { MasterplanStatus } from "../api/types";
 import type { PlanAction } from "./actions";
 import { planKeys } from "./keys";
@@ -77,5 +78,17 @@ export function useTaskFiles(planId: string, taskId: string) {
     queryKey: planKeys.files(planId, taskId),
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/masterplans/{plan_id}/tasks/{task_id}/files", { params: { path: { plan_id: planId, task_id: taskId } }, signal })),
+  });
+}
+
+export type PlanEditOperation = components["schemas"]["EditRequest"]["operations"][number];
+
+/** Applies edit operations to a draft; the server answers with the edited plan. */
+export function useEditPlan(planId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ operations, summary }: { operations: PlanEditOperation[]; summary: string }) =>
+      unwrap(api.POST("/api/v1/masterplans/{plan_id}/edits", { params: { path: { plan_id: planId } }, body: { operations, summary } })),
+    onSuccess: (plan) => queryClient.setQueryData(planKeys.detail(planId), plan),
   });
 }
