@@ -27,7 +27,8 @@ def create_plan(runtime: Runtime, owner: User, tasks: int = 6) -> uuid.UUID:
         user = session.get(User, owner.id)
         assert user is not None
         plan = service.create_plan(session, user, synthetic_plan(tasks, seed=7))
-        return plan.id
+        plan_id: uuid.UUID = plan.id
+        return plan_id
 
 
 def create_conversation(runtime: Runtime, owner: User) -> uuid.UUID:
@@ -35,7 +36,8 @@ def create_conversation(runtime: Runtime, owner: User) -> uuid.UUID:
         conversation = Conversation(owner_id=owner.id, title="chat")
         session.add(conversation)
         session.flush()
-        return conversation.id
+        conversation_id: uuid.UUID = conversation.id
+        return conversation_id
 
 
 def create_user(runtime: Runtime, email: str) -> tuple[User, str]:

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+import socketio
 
 from masterplan.events import conversation_stream, record_event
 from masterplan.models import User
@@ -137,3 +138,19 @@ async def test_conversation_room_carries_chat_events_with_their_conversation(
     assert "".join(e.payload["delta"] for e in got[:2]) == "Hello"
     assert {e.payload["conversation_id"] for e in got} == {str(chat)}
     assert [e.seq for e in got] == [1, 2, 3]
+
+
+async def test_browsers_may_connect_only_from_the_servers_own_origin(server_url: str) -> None:
+    async def connects(origin: str) -> bool:
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(
+                server_url, headers={"Origin": origin}, auth={"token": TOKEN}, transports=["websocket"]
+            )
+        except socketio.exceptions.ConnectionError:
+            return False
+        await client.disconnect()
+        return True
+
+    assert await connects(server_url)
+    assert not await connects("http://evil.example")

@@ -12,7 +12,9 @@ from urllib.parse import parse_qs
 
 import socketio
 import structlog
+from engineio import packet as eio_packet
 from pydantic import BaseModel, ValidationError
+from socketio import packet as sio_packet
 from starlette.types import ASGIApp
 
 from masterplan.config import Settings
@@ -46,7 +48,16 @@ class _SioTransport:
         self._sio = sio
 
     async def emit(self, event_type: str, data: dict[str, Any], to: str) -> None:
-        await self._sio.emit(event_type, data, to=to, ignore_queue=True)
+        # What AsyncManager.emit does, minus a task per recipient: encode once, queue on each socket.
+        pkt = self._sio.packet_class(sio_packet.EVENT, namespace="/", data=[event_type, data])
+        encoded = pkt.encode()
+        frames = [
+            eio_packet.Packet(eio_packet.MESSAGE, p)
+            for p in ([encoded] if isinstance(encoded, str) else encoded)
+        ]
+        for _sid, eio_sid in self._sio.manager.get_participants("/", to):
+            for frame in frames:
+                await self._sio.eio.send_packet(eio_sid, frame)
 
     async def enter_room(self, sid: str, room: str) -> None:
         await self._sio.enter_room(sid, room)
@@ -77,7 +88,11 @@ class RealtimeServer:
         manager = RelayRedisManager(settings.redis_url, self._relayed) if settings.redis_url else None
         self._manager = manager
         self.sio = socketio.AsyncServer(
-            async_mode="asgi", client_manager=manager, logger=False, engineio_logger=False
+            async_mode="asgi",
+            client_manager=manager,
+            cors_allowed_origins=self._origin_allowed,
+            logger=False,
+            engineio_logger=False,
         )
         self.hub = Hub(
             _SioTransport(self.sio),
@@ -86,6 +101,14 @@ class RealtimeServer:
             reconcile_seconds=settings.events_poll_seconds,
         )
         self._register()
+
+    def _origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
+        """Browsers may connect from this server's own origin or from MASTERPLAN_CORS_ORIGINS."""
+        allowed = self.settings.cors_origins
+        if origin is None or "*" in allowed or origin in allowed:
+            return True
+        hosts = {environ.get("HTTP_HOST"), environ.get("HTTP_X_FORWARDED_HOST")}
+        return origin.split("://", 1)[-1] in hosts
 
     # --- lifecycle ---
 
