@@ -6,7 +6,7 @@ import { BATCH_MS } from "../realtime/useMasterplanEvents";
 import { initialGeneration, isGenerationEvent, reduceGeneration, type GenerationProgress } from "./generation";
 import { chatKeys } from "./queries";
 
-export interface StreamingMessage {
+interface StreamingMessage {
   id: string;
   text: string;
 }
@@ -22,7 +22,7 @@ function chunkText(event: LiveEvent): string {
 }
 
 /** Rebuilds the replies being streamed now from their chunks (ordered by seq), minus finished ones. */
-export function streamingMessages(log: readonly LiveEvent[]): StreamingMessage[] {
+function streamingMessages(log: readonly LiveEvent[]): StreamingMessage[] {
   const texts = new Map<string, string>();
   for (const event of log) {
     const id = stringField(event, "message_id");
