@@ -24,6 +24,7 @@ from masterplan.auth.schemas import (
     TokenResponse,
     UserOut,
 )
+from masterplan.auth.tokens import user_for_token
 from masterplan.deps import ClientAddress, CurrentUser, RuntimeDep, SessionDep
 from masterplan.errors import TooManyRequests, Unauthorized
 
@@ -131,11 +132,16 @@ def logout(
     cookie: RefreshCookie = None,
     body: LogoutRequest | None = None,
 ) -> Response:
-    """End the session of the bearer access token, or of the given refresh token (body or cookie)."""
+    """End the session of the bearer access token, or of the given refresh token (body or cookie).
+
+    With an API token there is no session to end: 204, and the token stays valid until revoked."""
     session_id: uuid.UUID | None = None
     if credentials is not None and access_tokens.looks_like_jwt(credentials.credentials):
         claims = access_tokens.decode(session, credentials.credentials)
         session_id = claims.session_id if claims else None
+    elif credentials is not None and user_for_token(session, credentials.credentials) is not None:
+        # An API token has no session; it stays valid until revoked with DELETE /auth/tokens/{id}.
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     token = (body.refresh_token if body else None) or cookie
     if session_id is None and token:
         found = sessions.session_for_refresh_token(session, token)
