@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
 import pytest
 import socketio
 
+from masterplan.auth.sessions import issue_sign_in_code
 from masterplan.events import conversation_stream, record_event
 from masterplan.models import User
 from masterplan.realtime.client import RealtimeClient, RealtimeError
@@ -154,3 +156,23 @@ async def test_browsers_may_connect_only_from_the_servers_own_origin(server_url:
 
     assert await connects(server_url)
     assert not await connects("http://evil.example")
+
+
+async def test_a_browser_session_token_connects_until_the_session_ends(
+    server_url: str, runtime: Runtime, local_user: User
+) -> None:
+    """The web UI connects with its JWT access token; after logout that token is refused."""
+    with runtime.transaction() as session:
+        user = session.get(User, local_user.id)
+        assert user is not None
+        code, _expires = issue_sign_in_code(session, user, runtime.settings)
+    async with httpx.AsyncClient(base_url=server_url) as http:
+        signed_in = await http.post("/api/v1/auth/signin-code", json={"code": code})
+        access = signed_in.json()["access_token"]
+        async with RealtimeClient(server_url, access) as client:
+            assert (await client.join_masterplan(create_plan(runtime, local_user), last_seq=0))["ok"]
+        logout = await http.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {access}"})
+        assert logout.status_code == 204
+    with pytest.raises(RealtimeError) as refused:
+        await RealtimeClient(server_url, access, reconnect=False).connect()
+    assert refused.value.code == "unauthorized"

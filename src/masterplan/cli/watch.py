@@ -120,11 +120,9 @@ def watch(
     token: Annotated[str | None, typer.Option(help="API token (default: the local token).")] = None,
 ) -> None:
     """Print the live event stream of a plan: stored events first (from --after-seq), then live ones."""
-    from masterplan.auth.tokens import local_token
+    from masterplan.cli.auth import remote_target
 
-    settings = Settings()
-    url = url or f"http://{settings.host}:{settings.port}"
-    token = token or local_token(settings)
+    url, token = remote_target(Settings(), url, token)
     start = None if live else after_seq
     kind = "conversation" if conversation else "masterplan"
     try:
