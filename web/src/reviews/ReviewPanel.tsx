@@ -87,6 +87,8 @@ export function ReviewPanel({ reviewId }: { reviewId: string }) {
   if (review.isPending) return <GlassCard>Loading review…</GlassCard>;
   if (review.error) return <GlassCard className="error-text">{review.error.message}</GlassCard>;
   const data = review.data;
+  // The parts of the confidence score (weights and other details are left out).
+  const scores = Object.entries(data.confidence_parts).filter((entry): entry is [string, number] => typeof entry[1] === "number");
   return (
     <GlassCard aria-labelledby="review-title">
       <h2 id="review-title">
@@ -97,12 +99,12 @@ export function ReviewPanel({ reviewId }: { reviewId: string }) {
         <span className="tag">{data.priority} priority</span>
         <span>Confidence {formatPercent(data.confidence)}</span>
       </div>
-      {Object.keys(data.confidence_parts).length > 0 && (
-        <dl className="facts" aria-label="Confidence parts">
-          {Object.entries(data.confidence_parts).map(([part, value]) => (
+      {scores.length > 0 && (
+        <dl className="facts" aria-label="Confidence parts" style={{ marginTop: "0.5rem" }}>
+          {scores.map(([part, value]) => (
             <div key={part} style={{ display: "contents" }}>
               <dt>{part.replace(/_/g, " ")}</dt>
-              <dd>{typeof value === "number" ? formatPercent(value) : JSON.stringify(value)}</dd>
+              <dd>{formatPercent(value)}</dd>
             </div>
           ))}
         </dl>
