@@ -21,10 +21,13 @@ from masterplan.auth.endpoints import router as auth_router
 from masterplan.auth.tokens import ensure_admin_token, ensure_local_user
 from masterplan.auth.users_endpoints import router as users_router
 from masterplan.config import Settings
+from masterplan.conversations.endpoints import router as conversations_router
 from masterplan.deps import CurrentUser
+from masterplan.discovery.endpoints import router as discovery_router
 from masterplan.durable import launch_durable, shutdown_durable
 from masterplan.errors import DomainError, NotFound, TooManyRequests
 from masterplan.execution.endpoints import router as execution_router
+from masterplan.generation.endpoints import router as generation_router
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
 from masterplan.realtime.endpoints import router as events_router
@@ -102,6 +105,9 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(users_router)
     router.include_router(audit_router)
+    router.include_router(generation_router)
+    router.include_router(conversations_router)
+    router.include_router(discovery_router)
     router.include_router(plan_editing_router)
     router.include_router(plans_router)
     router.include_router(execution_router)

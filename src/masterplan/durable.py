@@ -22,6 +22,7 @@ from masterplan.runtime import Runtime
 # Modules that declare workflows and steps; imported before launch so DBOS knows them.
 WORKFLOW_MODULES: list[str] = [
     "masterplan.generation.workflow",
+    "masterplan.conversations.workflow",
     "masterplan.execution.workflow",
 ]
 # Called (as "module:function") with the runtime around launch, and before shutdown.

@@ -12,6 +12,7 @@ from masterplan.cli import plans, reviews
 from masterplan.cli.auth import login, logout, tokens_app, users_app
 from masterplan.cli.common import console, readable_errors
 from masterplan.cli.demo import demo
+from masterplan.cli.generate import models_table, plan
 from masterplan.cli.watch import watch
 from masterplan.config import Settings
 
@@ -29,6 +30,7 @@ app.add_typer(tokens_app, name="tokens")
 app.command()(demo)
 app.command()(login)
 app.command()(logout)
+app.command()(plan)
 app.command()(watch)
 
 
@@ -60,6 +62,7 @@ def serve(
     if link:
         minutes = settings.signin_code_minutes
         console.print(f"sign in with this one-time link (works once, for {minutes} min):\n  {link}")
+    console.print(models_table(settings))
     uvicorn.run(
         create_asgi_app(settings),
         host=host,

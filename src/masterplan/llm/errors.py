@@ -22,3 +22,16 @@ def model_errors() -> Iterator[None]:
         yield
     except ConfigurationError as exc:
         raise InvalidModel(str(exc)) from None
+
+
+def model_failure_reason(what: str, exc: Exception, problems: list[str], attempts: int) -> str:
+    """Why a model call failed, for people: provider failures, or the problems its last answer still had."""
+    from pydantic_ai.exceptions import ModelAPIError
+
+    if isinstance(exc, ModelAPIError):
+        return f"{what}: the model provider failed after retries: {exc}"
+    if problems:
+        return f"{what}: the model's answer was still invalid after {attempts} attempts: " + "; ".join(
+            problems[:5]
+        )
+    return f"{what}: {exc}"

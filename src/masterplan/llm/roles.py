@@ -51,7 +51,9 @@ class AcceptanceTestSpec(BaseModel):
         default_factory=list, description="Task numbers it checks; it runs once all of them completed."
     )
     kind: Literal["pytest", "command"] = "pytest"
-    pytest_code: str | None = Field(None, max_length=20000, description="A whole pytest module (kind pytest).")
+    pytest_code: str | None = Field(
+        None, max_length=20000, description="A whole pytest module (kind pytest)."
+    )
     command: str | None = Field(None, max_length=2000, description="A shell command (kind command).")
     expected_exit_code: int = Field(0, ge=0, le=255, description="The command's exit code when it passes.")
 

@@ -1,0 +1,1 @@
+"""Conversations: chat messages, `/masterplan <request>` commands and the chat model's replies."""

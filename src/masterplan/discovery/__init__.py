@@ -1,0 +1,1 @@
+"""Discovery: an LLM turns a project request into a domain analysis (the DiscoveryDocument)."""

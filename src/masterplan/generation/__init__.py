@@ -1,0 +1,1 @@
+"""Masterplan generation: discovery, then a skeleton call and one call per milestone, durable."""
