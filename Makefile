@@ -49,7 +49,7 @@ web: ## Build the UI (web/dist), served by `masterplan serve`
 test-web: venv web ## UI unit tests and the end-to-end run in Debian's chromium
 	@if [ -f web/package.json ]; then \
 		command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium); \
-		cd web && npm run typecheck && npm test; \
+		(cd web && npm run typecheck && npm run lint && npm test) && scripts/e2e.sh; \
 	fi
 
 bench: venv services ## Every benchmark; prints figures and writes benchmarks/results/
