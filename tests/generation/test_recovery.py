@@ -82,7 +82,9 @@ def test_a_killed_generation_resumes_in_a_new_process(runtime: Runtime) -> None:
         assert generation is not None and generation.status == "completed"
         assert len(session.scalars(select(Task)).all()) == 40
         events = events_after(session, conversation_stream(generation.conversation_id))
-    done = Counter(e.payload["milestones_done"] for e in events if e.payload.get("message", "").endswith("planned"))
+    done = Counter(
+        e.payload["milestones_done"] for e in events if e.payload.get("message", "").endswith("planned")
+    )
     # milestones finished before the kill were not planned again (at most the one in flight repeats)
     assert sum(count - 1 for count in done.values()) <= 1
     assert [e.type for e in events].count("discovery_complete") == 1
