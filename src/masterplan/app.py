@@ -25,7 +25,7 @@ from masterplan.conversations.endpoints import router as conversations_router
 from masterplan.deps import CurrentUser
 from masterplan.discovery.endpoints import router as discovery_router
 from masterplan.durable import launch_durable, shutdown_durable
-from masterplan.errors import DomainError, NotFound, TooManyRequests
+from masterplan.errors import DomainError, ErrorBody, ErrorResponse, NotFound, TooManyRequests
 from masterplan.execution.endpoints import router as execution_router
 from masterplan.generation.endpoints import router as generation_router
 from masterplan.plans.editing_endpoints import router as plan_editing_router
@@ -47,16 +47,6 @@ class Readiness(BaseModel):
     status: str
     database: str
     durable_execution: str
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: Any = None
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer of the API: what was wrong and, in the message, what would be right."""
+
+    error: ErrorBody
+
 
 class DomainError(Exception):
     """Base of every error a user can cause; the API turns it into a JSON error body."""

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query
 from masterplan.audit.repository import AuditFilter, search
 from masterplan.audit.schemas import AuditEntry, AuditPage
 from masterplan.auth.dependencies import AdminUser
+from masterplan.auth.schemas import ADMIN_ONLY
 from masterplan.deps import SessionDep
 from masterplan.errors import DomainError
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], responses=ADMIN_ONLY)
 
 
 class InvalidRange(DomainError):
@@ -46,7 +47,7 @@ def list_audit(
     since: Annotated[datetime | None, Query(description="From this time on (inclusive).")] = None,
     until: Annotated[datetime | None, Query(description="Before this time (exclusive).")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> AuditPage:
     """Audit entries, newest first (admins only): approvals, execution control, reviews, sign-ins, users."""
     start, end = _utc(since), _utc(until)

@@ -12,6 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from masterplan.auth import access_tokens, api_tokens, sessions, signin, users
 from masterplan.auth.dependencies import CurrentSessionId
 from masterplan.auth.schemas import (
+    RATE_LIMITED,
+    WRONG_PASSWORD,
     ApiTokenCreate,
     ApiTokenCreated,
     ApiTokenOut,
@@ -59,7 +61,7 @@ def _respond(request: Request, response: Response, grant: sessions.TokenGrant) -
     )
 
 
-@router.post("/login", response_model=TokenResponse, responses={429: {"description": "Locked out"}})
+@router.post("/login", response_model=TokenResponse, responses=RATE_LIMITED)
 def login(
     body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep, client: ClientAddress
 ) -> TokenResponse:
@@ -169,7 +171,7 @@ def update_me(body: ProfileUpdate, session: SessionDep, user: CurrentUser, clien
     return UserOut.of(user)
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=WRONG_PASSWORD)
 def change_password(
     body: PasswordChange,
     session: SessionDep,

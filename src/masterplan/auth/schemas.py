@@ -9,9 +9,22 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from masterplan.auth.passwords import MAX_LENGTH as PASSWORD_MAX
+from masterplan.errors import ErrorResponse
 from masterplan.models import ApiToken, User
 
 Role = Literal["admin", "member"]
+ADMIN_ONLY: dict[int | str, dict[str, object]] = {
+    403: {"model": ErrorResponse, "description": "Signed in as a member: this needs the admin role"}
+}
+WRONG_PASSWORD: dict[int | str, dict[str, object]] = {
+    403: {"model": ErrorResponse, "description": "The current password is wrong"}
+}
+RATE_LIMITED: dict[int | str, dict[str, object]] = {
+    429: {
+        "model": ErrorResponse,
+        "description": "Too many requests; the Retry-After header says when to retry",
+    }
+}
 Email = Field(min_length=3, max_length=320, description="The account's email address.")
 
 

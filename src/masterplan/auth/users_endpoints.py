@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, status
 
 from masterplan.auth import sessions, users
 from masterplan.auth.dependencies import AdminUser
-from masterplan.auth.schemas import SignInLink, UserCreate, UserOut, UserPage, UserUpdate
+from masterplan.auth.schemas import ADMIN_ONLY, SignInLink, UserCreate, UserOut, UserPage, UserUpdate
 from masterplan.deps import ClientAddress, RuntimeDep, SessionDep
 from masterplan.errors import Conflict
 from masterplan.plans.audit import record_history
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], responses=ADMIN_ONLY)
 
 
 @router.get("", response_model=UserPage)
@@ -22,7 +22,7 @@ def list_users(
     session: SessionDep,
     _admin: AdminUser,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> UserPage:
     """Every account, oldest first (admins only)."""
     rows, total = users.list_users(session, limit=limit, offset=offset)

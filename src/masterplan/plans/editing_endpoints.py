@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,8 @@ from masterplan.plans.importers import ImportSource, import_document
 from masterplan.plans.schemas import MasterplanDetail, MasterplanSummary, PlanDocument
 
 router = APIRouter(prefix="/masterplans", tags=["plan editing"])
+# Versions are INTEGER columns: a larger number is refused with 422 instead of overflowing in the database.
+MAX_INT32 = 2_147_483_647
 
 
 class ImportRequest(BaseModel):
@@ -54,7 +56,10 @@ def list_versions(
 
 @router.get("/{plan_id}/versions/{version}", response_model=versions.VersionOut)
 def get_version(
-    plan_id: uuid.UUID, version: int, session: SessionDep, user: CurrentUser
+    plan_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=MAX_INT32)],
+    session: SessionDep,
+    user: CurrentUser,
 ) -> versions.VersionOut:
     """One version's snapshot of the plan document."""
     repository.get_plan(session, user, plan_id)
@@ -66,8 +71,8 @@ def diff(
     plan_id: uuid.UUID,
     session: SessionDep,
     user: CurrentUser,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_INT32)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_INT32)],
 ) -> versions.VersionDiff:
     """What changed between two versions: plan fields, tasks added, removed and changed field by field."""
     repository.get_plan(session, user, plan_id)

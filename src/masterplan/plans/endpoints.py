@@ -59,7 +59,7 @@ def list_plans(
     status_filter: Annotated[PlanStatus | None, Query(alias="status")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Search in name and description.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> MasterplanPage:
     """List plans, newest first."""
     rows, total = repository.list_plans(
