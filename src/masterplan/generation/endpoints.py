@@ -6,6 +6,8 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from masterplan.auth.dependencies import GenerationAllowance
+from masterplan.auth.schemas import RATE_LIMITED
 from masterplan.conversations import service as conversations
 from masterplan.deps import CurrentUser, RuntimeDep, SessionDep
 from masterplan.generation import service
@@ -16,9 +18,18 @@ from masterplan.llm.errors import model_errors
 router = APIRouter(tags=["generation"])
 
 
-@router.post("/masterplans/generate", status_code=status.HTTP_202_ACCEPTED, response_model=GenerateAccepted)
+@router.post(
+    "/masterplans/generate",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=GenerateAccepted,
+    responses=RATE_LIMITED,
+)
 def generate(
-    body: GenerateRequest, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+    body: GenerateRequest,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    _allowed: GenerationAllowance,
 ) -> GenerateAccepted:
     """Start discovery and planning in the background; follow it with GET /generations/{id}."""
     conversation = (
