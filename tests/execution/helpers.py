@@ -36,7 +36,7 @@ def wait_plan(runtime: Runtime, plan_id: str, statuses: set[str], timeout: float
     """Poll the plan row until its status is one of `statuses`."""
     deadline = time.monotonic() + timeout
     while True:
-        with runtime.session_factory() as session:
+        with runtime.reading() as session:
             plan = session.get(Masterplan, uuid.UUID(plan_id))
             assert plan is not None
             if plan.status in statuses:
@@ -56,7 +56,7 @@ def wait_until(check: Any, timeout: float = 30.0, what: str = "condition") -> No
 
 
 def tasks_by_number(runtime: Runtime, plan_id: str) -> dict[int, Task]:
-    with runtime.session_factory() as session:
+    with runtime.reading() as session:
         rows = session.scalars(select(Task).where(Task.masterplan_id == uuid.UUID(plan_id))).all()
         for row in rows:
             session.expunge(row)

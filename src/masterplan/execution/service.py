@@ -182,7 +182,8 @@ def retry_task(
         client_address=client,
         trace_id=plan.trace_id,
     )
-    if plan.status == "completed":
+    reopened = plan.status == "completed"
+    if reopened:
         plan.completed_at = None
         change_plan_status(
             session,
@@ -195,7 +196,8 @@ def retry_task(
     state.refresh_progress(session, plan)
     if plan.status == "paused":
         return AfterCommit(plan)
-    return continue_run(session, runtime, plan)
+    # The run of a completed plan decided to end, even if DBOS has not recorded its end yet.
+    return new_run(session, plan) if reopened else continue_run(session, runtime, plan)
 
 
 def approve_task(
@@ -267,6 +269,11 @@ def continue_run(session: Session, runtime: Runtime, plan: Masterplan) -> AfterC
     """Wake the plan's run when it is alive; otherwise name a new run to start after commit."""
     if plan.execution_id and control.run_status(runtime, plan.execution_id) in control.LIVE:
         return AfterCommit(plan, wake_execution_id=plan.execution_id)
+    return new_run(session, plan)
+
+
+def new_run(session: Session, plan: Masterplan) -> AfterCommit:
+    """Name a new run of the plan (the execution id changes), to start after commit."""
     plan.execution_id = str(uuid.uuid4())
     session.flush()
     return AfterCommit(plan, start_execution_id=plan.execution_id)
