@@ -104,10 +104,12 @@ def resolve_model(
     spec = parse_model_spec(override or configured_name(role, settings, complexity=complexity))
     model, output_mode = _build(spec, settings)
     model_settings: ModelSettings = {"timeout": settings.llm_timeout_seconds, "max_retries": 0}
+    # An in-process call cannot be cancelled (its thread runs on); its token limits bound it instead.
+    timeout = None if spec.provider == "local" else settings.llm_timeout_seconds
     wrapped = RetryingModel(
         model,
         max_retries=settings.llm_max_retries,
-        timeout_seconds=settings.llm_timeout_seconds,
+        timeout_seconds=timeout,
         backoff_seconds=settings.llm_retry_backoff_seconds,
     )
     return ResolvedModel(
