@@ -99,3 +99,5 @@ def configure_logging(level: str = "info", *, stream: TextIO | None = None, json
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # Migration chatter at every start is noise, not information.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

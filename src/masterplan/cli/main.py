@@ -58,10 +58,12 @@ def serve(
     finally:
         runtime.close()
     base = base_url(settings, host, port)
-    console.print(f"masterplan serving on {base}  (API docs: {base}/api/docs)")
+    console.print(f"masterplan serving on {base}  (API docs: {base}/api/docs)", soft_wrap=True)
     if link:
         minutes = settings.signin_code_minutes
-        console.print(f"sign in with this one-time link (works once, for {minutes} min):\n  {link}")
+        console.print(
+            f"sign in with this one-time link (works once, for {minutes} min):\n  {link}", soft_wrap=True
+        )
     console.print(models_table(settings))
     uvicorn.run(
         create_asgi_app(settings),
