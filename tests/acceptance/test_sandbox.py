@@ -53,13 +53,17 @@ def assert_server_unharmed() -> None:
 
 
 def test_a_passing_test_imports_the_workspace_code(workspace: Path) -> None:
-    result = run_pytest(workspace, "from app.core import VALUE\n\ndef test_value():\n    assert VALUE + 1 == 42\n")
+    result = run_pytest(
+        workspace, "from app.core import VALUE\n\ndef test_value():\n    assert VALUE + 1 == 42\n"
+    )
     assert result.exit_code == 0, result.output
     assert "1 passed" in result.output
     assert not result.timed_out
 
 
-def test_secrets_of_the_server_are_not_in_the_environment(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_of_the_server_are_not_in_the_environment(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
     monkeypatch.setenv("MASTERPLAN_LOCAL_TOKEN", "mp_secret")

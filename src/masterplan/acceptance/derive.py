@@ -139,7 +139,8 @@ def derive_acceptance_tests(
         if plan is None:
             raise NotFound(f"masterplan {masterplan_id} not found", code="masterplan_not_found")
         existing = len(service.list_tests(session, masterplan_id))
-        if existing and not replace:
+        if not replace and (existing or service.derived_before(session, masterplan_id)):
+            # The tests a user deleted stay deleted: a new run does not derive them again.
             return DeriveResult(created=0, kept_existing=True)
         loaded = plan_with_hierarchy(session, masterplan_id)
         discovery = session.get(DiscoveryDocument, plan.discovery_id) if plan.discovery_id else None
@@ -153,7 +154,6 @@ def derive_acceptance_tests(
             model=resolved.model,
             deps=deps,
             model_settings=resolved.settings,
-            output_type=output_spec(resolved, AcceptanceTestsOutput),
         )
     except (UnexpectedModelBehavior, ModelAPIError) as exc:
         detail = "; ".join(deps.problems[:5]) if deps.problems else str(exc)

@@ -1,13 +1,16 @@
-"""After each wave: run the acceptance tests that became runnable, then decide Gate S.
+"""Gate S: run the acceptance tests that became runnable, then decide whether the next wave may start.
 
     run_wave_acceptance(runtime, masterplan_id, wave=None, *, limits=None) -> GateVerdict   (blocking)
+    acceptance_gate(runtime, masterplan_id, wave=None) -> bool   (the engine's call; False: paused)
 
-Runs, in the sandbox, every test not yet passed (nor waived) whose covered tasks are all completed (a test
-covering no task needs every task of the plan completed); stores a run per test and records
-`acceptance_test_start` / `acceptance_test_result`; then records `gate_validation_result` and, when the
-gate fails on a running plan, pauses it with reason `gate_failed: ...` naming the failing tests. Each test
-gets its own short transactions, so events stream while the rest run. Safe to repeat: a repeated call
-runs the not-yet-passed tests again and records new runs.
+Only while the plan is in_progress: runs, in the sandbox, every test not yet passed (nor waived) whose
+covered tasks are all completed (a test covering no task needs the whole plan), one after the other; stores
+a run per test and records `acceptance_test_start` / `acceptance_test_result`; scores the covered tasks
+again (their integration part changed); records `gate_validation_result` and, when the gate fails, pauses
+the plan with reason `gate_failed: ...` naming the failing tests. Each test has its own short
+transactions, so events stream while the rest run. Safe to repeat: a repeated call runs the tests not yet
+passed again. Called before a wave too, so a plan resumed after a failed gate re-runs the failing tests
+first (and pauses again at once while they still fail).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+import structlog
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from masterplan.acceptance import service
@@ -24,32 +28,33 @@ from masterplan.acceptance.confinement import Limits
 from masterplan.acceptance.runner import TestJob, outcome_message, run_test
 from masterplan.acceptance.sandbox import limits_from_settings
 from masterplan.acceptance.schemas import GateVerdict, RunOutcome
-from masterplan.errors import NotFound
+from masterplan.errors import Conflict, NotFound
 from masterplan.events import plan_stream, record_event
 from masterplan.models import AcceptanceTest, AcceptanceTestRun, Masterplan, Task
 from masterplan.plans.service import change_plan_status
+from masterplan.review.scoring import rescore_tasks
 from masterplan.runtime import Runtime
 from masterplan.workspace import workspace_root
 
+log = structlog.get_logger(__name__)
 WAITING = ("pending", "running", "failed")
 
 
 def due_tests(session: Session, plan_id: uuid.UUID) -> list[AcceptanceTest]:
     """Tests to run now: not passed or waived, and every covered task completed."""
-    status_of = dict(
-        session.execute(select(Task.task_number, Task.status).where(Task.masterplan_id == plan_id))
-        .tuples()
-        .all()
+    every, done = service.completed_tasks(session, plan_id)
+    return [
+        t
+        for t in service.list_tests(session, plan_id)
+        if t.status in WAITING and service.covered(t, every) <= done
+    ]
+
+
+def last_wave(session: Session, plan_id: uuid.UUID) -> int | None:
+    """The highest wave holding a completed task: the label of runs the engine did not number."""
+    return session.scalar(
+        select(func.max(Task.wave)).where(Task.masterplan_id == plan_id, Task.status == "completed")
     )
-    completed = {n for n, s in status_of.items() if s == "completed"}
-    due: list[AcceptanceTest] = []
-    for test in service.list_tests(session, plan_id):
-        if test.status not in WAITING:
-            continue
-        covered = set(test.covers_tasks) or set(status_of)
-        if covered <= completed:
-            due.append(test)
-    return due
 
 
 def _load_plan(session: Session, plan_id: uuid.UUID, *, for_update: bool = False) -> Masterplan:
@@ -125,21 +130,35 @@ def _finish(
 def run_wave_acceptance(
     runtime: Runtime, masterplan_id: uuid.UUID, wave: int | None = None, *, limits: Limits | None = None
 ) -> GateVerdict:
-    """Run the tests that became runnable and decide Gate S; a failed gate pauses a running plan."""
+    """Run the tests that became runnable and decide Gate S; a failed gate pauses the plan.
+
+    Does nothing unless the plan is in_progress. With `wave` (a wave just ended) the gate result is
+    always recorded; without it (e.g. before the next wave starts) only when tests ran or it fails.
+    """
     limits = limits or limits_from_settings(runtime.settings)
-    with runtime.transaction() as session:
+    with runtime.reading() as session:
         plan = _load_plan(session, masterplan_id)
+        if plan.status != "in_progress":
+            status = service.gate_status(session, masterplan_id, runtime.settings)
+            return GateVerdict(wave=wave, ran=[], gate=status, paused=False)
         root = workspace_root(plan.workspace_path)
-        jobs = [TestJob.of(t) for t in due_tests(session, masterplan_id)]
+        due = due_tests(session, masterplan_id)
+        jobs = [TestJob.of(t) for t in due]
+        covered = sorted({n for t in due for n in t.covers_tasks})
+        label = wave if wave is not None else last_wave(session, masterplan_id)
     outcomes = [
-        _finish(runtime, masterplan_id, job, wave, root, limits)
+        _finish(runtime, masterplan_id, job, label, root, limits)
         for job in jobs
-        if _start(runtime, masterplan_id, job, wave)
+        if _start(runtime, masterplan_id, job, label)
     ]
+    if outcomes and covered:
+        # Their integration part changed; a task may now need a review.
+        rescore_tasks(runtime, masterplan_id, covered)
     with runtime.transaction() as session:
         plan = _load_plan(session, masterplan_id, for_update=True)
         status = service.gate_status(session, masterplan_id, runtime.settings)
-        service.record_gate_result(session, plan, status, wave)
+        if wave is not None or outcomes or not status.gate_passed:
+            service.record_gate_result(session, plan, status, label)
         paused = not status.gate_passed and plan.status == "in_progress"
         if paused:
             change_plan_status(
@@ -149,6 +168,17 @@ def run_wave_acceptance(
                 actor=None,
                 action=service.GATE_FAILED,
                 reason=service.gate_failed_reason(status),
-                extra_after={"failing_tests": [f.name for f in status.failing], "wave": wave},
+                extra_after={"failing_tests": [f.name for f in status.failing], "wave": label},
             )
-    return GateVerdict(wave=wave, ran=outcomes, gate=status, paused=paused)
+    return GateVerdict(wave=label, ran=outcomes, gate=status, paused=paused)
+
+
+def acceptance_gate(runtime: Runtime, masterplan_id: uuid.UUID, wave: int | None = None) -> bool:
+    """The engine's call before each wave (wave=None) and after each wave: False when the gate
+    failed and the plan is paused. A plan without a workspace has nothing to test (True)."""
+    try:
+        verdict = run_wave_acceptance(runtime, masterplan_id, wave)
+    except Conflict as exc:  # no workspace (yet): nothing to test
+        log.warning("acceptance_gate_skipped", masterplan_id=str(masterplan_id), reason=exc.message)
+        return True
+    return verdict.gate_passed or not verdict.paused

@@ -21,11 +21,12 @@ from masterplan.config import Settings
 from masterplan.errors import Conflict, PlanValidationError
 from masterplan.events import plan_stream, record_event
 from masterplan.llm.roles import AcceptanceTestSpec
-from masterplan.models import AcceptanceTest, AcceptanceTestRun, Masterplan, Task, User
+from masterplan.models import AcceptanceTest, AcceptanceTestRun, HistoryEntry, Masterplan, Task, User
 from masterplan.plans import repository
 from masterplan.plans.audit import record_history
 
 GATE_FAILED = "gate_failed"
+DERIVED_ACTION = "acceptance_tests_derived"
 GATE_OVERRIDDEN = "gate_overridden"
 CLOSED_PLAN_STATUSES = frozenset({"rejected", "cancelled"})
 RUN_STATUSES = ("passed", "failed")
@@ -161,6 +162,18 @@ def replace_tests(
     return list_tests(session, plan.id)
 
 
+def derived_before(session: Session, plan_id: uuid.UUID) -> bool:
+    """Whether the deriving agent already stored tests for this plan (even none)."""
+    return (
+        session.scalar(
+            select(HistoryEntry.id)
+            .where(HistoryEntry.masterplan_id == plan_id, HistoryEntry.action == DERIVED_ACTION)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def store_derived_tests(
     session: Session, plan: Masterplan, specs: Sequence[AcceptanceTestSpec], *, model: str, replace: bool
 ) -> list[AcceptanceTest]:
@@ -174,7 +187,7 @@ def store_derived_tests(
     record_history(
         session,
         actor=None,
-        action="acceptance_tests_derived",
+        action=DERIVED_ACTION,
         masterplan_id=plan.id,
         after={"count": len(specs), "model": model, "replace": replace},
         trace_id=plan.trace_id,
@@ -195,10 +208,23 @@ def _rate(passed: int, run: int) -> float:
     return 1.0 if run == 0 else passed / run
 
 
+def completed_tasks(session: Session, plan_id: uuid.UUID) -> tuple[set[int], set[int]]:
+    """(every task number, the completed ones) of a plan."""
+    rows = session.execute(select(Task.task_number, Task.status).where(Task.masterplan_id == plan_id)).all()
+    return {n for n, _ in rows}, {n for n, s in rows if s == "completed"}
+
+
+def covered(test: AcceptanceTest, every: set[int]) -> set[int]:
+    """The tasks a test needs: those it names, or the whole plan when it names none."""
+    return set(test.covers_tasks) or every
+
+
 def gate_status(session: Session, plan_id: uuid.UUID, settings: Settings) -> GateStatus:
-    """Gate S among the tests run so far (waived and not-yet-run tests do not count)."""
+    """Gate S among the tests run so far. Waived and not-yet-run tests do not count, nor a result whose
+    tasks have been sent back to work (a retried or regenerated task): the test runs again after it."""
+    every, done = completed_tasks(session, plan_id)
     tests = list_tests(session, plan_id)
-    ran = [t for t in tests if t.status in RUN_STATUSES]
+    ran = [t for t in tests if t.status in RUN_STATUSES and covered(t, every) <= done]
     must = [t for t in ran if t.priority == "must"]
     should = [t for t in ran if t.priority != "must"]
     must_passed = sum(t.status == "passed" for t in must)

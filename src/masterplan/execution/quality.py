@@ -29,7 +29,9 @@ def before_execution(runtime: Runtime, plan_id: uuid.UUID) -> None:
     try:
         result = derive_acceptance_tests(runtime, plan_id)
     except Exception as exc:  # no tests is a weaker run, not a failed one
-        log.warning("acceptance_derivation_error", masterplan_id=str(plan_id), error=f"{type(exc).__name__}: {exc}")
+        log.warning(
+            "acceptance_derivation_error", masterplan_id=str(plan_id), error=f"{type(exc).__name__}: {exc}"
+        )
         return
     if result.error:
         log.warning("acceptance_derivation_failed", masterplan_id=str(plan_id), error=result.error)
@@ -43,7 +45,9 @@ def gate(runtime: Runtime, plan_id: uuid.UUID, wave: int | None) -> bool:
 def after_task(runtime: Runtime, plan_id: uuid.UUID, number: int) -> None:
     try:
         with runtime.reading() as session:
-            task_id = session.scalar(select(Task.id).where(Task.masterplan_id == plan_id, Task.task_number == number))
+            task_id = session.scalar(
+                select(Task.id).where(Task.masterplan_id == plan_id, Task.task_number == number)
+            )
         if task_id is not None:
             score_task(runtime, task_id)
     except Exception as exc:

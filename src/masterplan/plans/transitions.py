@@ -23,7 +23,8 @@ TASK_TRANSITIONS: dict[str, frozenset[str]] = {
     "ready": frozenset({"in_progress", "blocked", "skipped", "pending"}),
     "in_progress": frozenset({"validating", "failed", "ready"}),
     "validating": frozenset({"completed", "failed", "in_progress"}),
-    "completed": frozenset({"ready"}),
+    # A reviewer who rejects a task's work fails it.
+    "completed": frozenset({"ready", "failed"}),
     "failed": frozenset({"ready", "skipped"}),
     "blocked": frozenset({"pending", "ready", "skipped"}),
     "skipped": frozenset({"ready"}),

@@ -34,7 +34,7 @@ def get_review(
     stmt = _joined(user).where(Review.id == review_id)
     if for_update:
         stmt = stmt.with_for_update(of=Review)
-    row = session.execute(stmt).tuples().one_or_none()
+    row = session.execute(stmt).one_or_none()
     if row is None:
         raise NotFound(f"review {review_id} not found", code="review_not_found")
     return row
@@ -62,7 +62,7 @@ def list_reviews(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     column = Review.confidence if sort.lstrip("-") == "confidence" else Review.created_at
     order = column.desc() if sort.startswith("-") else column.asc()
-    rows = session.execute(stmt.order_by(order, Review.id).limit(limit).offset(offset)).tuples().all()
+    rows = session.execute(stmt.order_by(order, Review.id).limit(limit).offset(offset)).all()
     return rows, total
 
 

@@ -212,6 +212,10 @@ def approve_review(
     """The human accepts the task's work as it is."""
     review, _task = repository.get_review(session, user, review_id, for_update=True)
     plan = _plan(session, review)
+    if review.status == "regenerating":
+        raise Conflict(
+            "the task is being regenerated; its new result settles this review", code="review_regenerating"
+        )
     before = {"status": review.status}
     move_review(review, "approved")
     review.reviewer_id = user.id
