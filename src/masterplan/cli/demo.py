@@ -17,12 +17,12 @@ from masterplan.cli.common import console, local_runtime, local_session, readabl
 from masterplan.cli.render import plan_tree, status_text
 from masterplan.cli.server import background_server
 from masterplan.config import Settings
+from masterplan.evaluation import flow
 from masterplan.llm.models import describe_models
 from masterplan.plans import repository
 from masterplan.plans.estimates import estimate_plan
 
 SAMPLE_REQUEST = "A command-line todo list in Python that stores tasks in a JSON file, with tests."
-FINISHED = ("completed", "failed", "cancelled")
 STRONGER_MODELS = (
     "For real code choose a stronger model: MASTERPLAN_MODEL=anthropic:claude-sonnet-4-5 (ANTHROPIC_API_KEY), "
     "openai:gpt-4o (OPENAI_API_KEY), or ollama:<model> / any OpenAI-compatible server via "
@@ -30,32 +30,15 @@ STRONGER_MODELS = (
 )
 
 
-class DemoFailed(Exception):
-    """The workflow itself broke (not the model's work): the demo exits non-zero."""
-
-
-def _check(response: httpx.Response) -> dict[str, Any]:
-    if response.is_error:
-        raise DemoFailed(
-            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}"
-        )
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def _generate(http: httpx.Client, request: str) -> dict[str, Any]:
-    accepted = _check(http.post("/api/v1/masterplans/generate", json={"request": request}))
-    generation_id = accepted["generation_id"]
     with console.status("discovery…") as status:
-        while True:
-            generation = _check(http.get(f"/api/v1/generations/{generation_id}"))
+
+        def progress(generation: dict[str, Any]) -> None:
             tokens = generation["input_tokens"] + generation["output_tokens"]
             status.update(f"{generation['stage']}… {tokens:,} tokens")
-            if generation["status"] not in ("queued", "running"):
-                break
-            time.sleep(0.5)
-    if generation["status"] != "completed" or not generation["masterplan_id"]:
-        raise DemoFailed(f"generation {generation['status']}: {generation['error']}")
+
+        generation = flow.generate(http, request, on_progress=progress)
+    tokens = generation["input_tokens"] + generation["output_tokens"]
     console.print(f"generated plan {generation['masterplan_id']} with {tokens:,} tokens")
     return generation
 
@@ -84,39 +67,31 @@ def _view(detail: dict[str, Any], started: float) -> Table:
     return table
 
 
-def _execute(
-    http: httpx.Client, plan_id: str, *, override_gate: bool
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _execute(http: httpx.Client, plan_id: str, *, override_gate: bool) -> tuple[dict[str, Any], int]:
     """Execute with a live view; a failed gate is reported and, when allowed, overridden (audited)."""
-    execution = _check(http.post(f"/api/v1/masterplans/{plan_id}/execute"))
-    console.print(f"workspace: {execution['workspace_path']}")
-    overrides: list[dict[str, Any]] = []
     started = time.monotonic()
     with Live(console=console, refresh_per_second=4) as live:
-        while True:
-            detail = _check(http.get(f"/api/v1/masterplans/{plan_id}"))
-            live.update(_view(detail, started))
-            if detail["status"] in FINISHED:
-                return detail, overrides
-            if detail["status"] == "paused":
-                gate = _check(http.get(f"/api/v1/masterplans/{plan_id}/gate"))
-                if detail["status_reason"] != "gate_failed" or not override_gate or not gate["failing"]:
-                    return detail, overrides
-                names = ", ".join(f["name"] for f in gate["failing"])
-                live.console.print(f"[magenta]Gate S failed[/magenta] ({names}); overriding it for the demo")
-                _check(http.post(f"/api/v1/masterplans/{plan_id}/gate/override", json={"reason": "demo run"}))
-                _check(http.post(f"/api/v1/masterplans/{plan_id}/resume"))
-                overrides.append(gate)
-            time.sleep(0.5)
+
+        def overriding(gate: dict[str, Any]) -> None:
+            names = ", ".join(f["name"] for f in gate["failing"])
+            live.console.print(
+                f"[magenta]Gate S failed[/magenta] ({names}); overriding it for the demo (audited)"
+            )
+
+        return flow.execute(
+            http,
+            plan_id,
+            override_gate=override_gate,
+            on_update=lambda detail: live.update(_view(detail, started)),
+            on_override=overriding,
+        )
 
 
-def _summary(
-    http: httpx.Client, detail: dict[str, Any], overrides: list[dict[str, Any]], base: str, started: float
-) -> None:
+def _summary(http: httpx.Client, detail: dict[str, Any], overrides: int, base: str, started: float) -> None:
     plan_id = detail["id"]
     tasks = [t for p in detail["phases"] for m in p["milestones"] for t in m["tasks"]]
-    gate = _check(http.get(f"/api/v1/masterplans/{plan_id}/gate"))
-    reviews = _check(http.get("/api/v1/reviews", params={"masterplan_id": plan_id, "limit": 200}))
+    gate = flow.check(http.get(f"/api/v1/masterplans/{plan_id}/gate"))
+    reviews = flow.check(http.get("/api/v1/reviews", params={"masterplan_id": plan_id, "limit": 200}))
     tokens = sum(t["input_tokens"] + t["output_tokens"] for t in tasks)
     tokens += detail["generation_input_tokens"] + detail["generation_output_tokens"]
     table = Table(title="summary", show_header=False)
@@ -130,7 +105,7 @@ def _summary(
         (
             "acceptance",
             f"must {gate['must_passed']}/{gate['must_run']}, should {gate['should_passed']}/{gate['should_run']}, "
-            f"gate {'passed' if gate['gate_passed'] else 'failed'}{f', overridden {len(overrides)}x' if overrides else ''}",
+            f"gate {'passed' if gate['gate_passed'] else 'failed'}{f', overridden {overrides}x' if overrides else ''}",
         ),
         ("reviews", f"{reviews['total']} created for a human"),
         (
@@ -184,14 +159,14 @@ def demo(
                     loaded = repository.get_plan(session, user, uuid.UUID(plan_id), hierarchy=True)
                     console.print(plan_tree(loaded, estimate_plan(loaded, settings)))
                 if ask and not typer.confirm("Approve and execute this plan?", default=True):
-                    _check(
+                    flow.check(
                         http.post(
                             f"/api/v1/masterplans/{plan_id}/reject", json={"reason": "declined in demo"}
                         )
                     )
                     console.print("rejected; nothing executed")
                     return
-                _check(http.post(f"/api/v1/masterplans/{plan_id}/approve"))
+                flow.check(http.post(f"/api/v1/masterplans/{plan_id}/approve"))
                 console.print(f"[cyan]approved[/cyan] {plan_id}")
                 detail, overrides = _execute(http, plan_id, override_gate=override_gate)
                 _summary(http, detail, overrides, base, started)
@@ -200,7 +175,7 @@ def demo(
                     console.print(f"serving at {base}/?token={local_token(settings)} — Ctrl+C to stop")
                     while True:
                         time.sleep(3600)
-    except DemoFailed as exc:
+    except flow.WorkflowBroken as exc:
         console.print(f"[red]the workflow broke:[/red] {exc}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from masterplan.cli import plans, reviews
 from masterplan.cli.auth import login, logout, tokens_app, users_app
 from masterplan.cli.common import console, readable_errors
 from masterplan.cli.demo import demo
+from masterplan.cli.evaluate import evaluate
 from masterplan.cli.generate import models_table, plan
 from masterplan.cli.watch import watch
 from masterplan.config import Settings
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command()(demo)
+app.command("eval")(evaluate)
 app.command()(login)
 app.command()(logout)
 app.command()(plan)

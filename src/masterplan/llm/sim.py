@@ -34,6 +34,7 @@ from masterplan.errors import ConfigurationError
 from masterplan.llm.roles import parse_target_files, parse_task_number
 from masterplan.llm.schema_instance import minimal_instance
 from masterplan.llm.sim_content import (
+    acceptance_answer,
     coder_answer,
     discovery_answer,
     milestone_tasks_answer,
@@ -144,6 +145,8 @@ class Simulator:
             args = coder_answer(targets, number, rng=rng, fail=fail)
         elif title == "ReviewSuggestionsOutput":
             args = review_answer(prompt)
+        elif title == "AcceptanceTestsOutput":
+            args = acceptance_answer(prompt)
         else:
             args = minimal_instance(schema)
         return tool.name, args

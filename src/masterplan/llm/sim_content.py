@@ -257,3 +257,37 @@ def review_answer(prompt: str) -> dict[str, Any]:
             "(sim) name the error cases explicitly",
         ]
     }
+
+
+def acceptance_answer(prompt: str) -> dict[str, Any]:
+    """One test per milestone: its Python files compile and its other files exist and are non-empty.
+
+    Setup milestones are `must`, the rest `should`; a plan's tests are derived from its own prompt blocks.
+    """
+    try:
+        milestones = json.loads(read_tagged(prompt, "milestones") or "[]")
+        tasks = {t["task_number"]: t for t in json.loads(read_tagged(prompt, "tasks") or "[]")}
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return {"tests": []}
+    tests: list[dict[str, Any]] = []
+    for index, milestone in enumerate(milestones):
+        numbers = [n for n in milestone.get("tasks", []) if n in tasks]
+        files = [f for n in numbers for f in tasks[n].get("target_files", [])]
+        if not files:
+            continue
+        python = [f for f in files if f.endswith(".py")]
+        others = [f for f in files if not f.endswith(".py")]
+        checks = [f"python -m py_compile {' '.join(python)}"] if python else []
+        checks += [f"test -s {path}" for path in others]
+        tests.append(
+            {
+                "name": f"milestone {milestone.get('milestone', index + 1)} files are valid",
+                "description": f"The files of '{milestone.get('name', '')}' exist and Python ones compile.",
+                "priority": "must" if index == 0 else "should",
+                "covers_tasks": numbers,
+                "kind": "command",
+                "command": " && ".join(checks),
+                "expected_exit_code": 0,
+            }
+        )
+    return {"tests": tests}
