@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,13 @@ from masterplan.cli.common import console, readable_errors
 from masterplan.config import Settings
 from masterplan.evaluation.report import to_json, to_markdown
 from masterplan.evaluation.runner import ProjectResult, run_eval, sample_requests
+
+_MODEL_START = re.compile(r",\s*(?=(?:anthropic|openai|ollama|local|sim|function|test)(?::|,|$))")
+
+
+def split_models(text: str) -> list[str]:
+    """Split `a,b` into models, keeping commas inside one model's options (`sim:latency=1,seed=2`)."""
+    return [part.strip() for part in _MODEL_START.split(text) if part.strip()]
 
 
 @readable_errors
@@ -26,7 +34,7 @@ def evaluate(
     """Run the shipped sample requests end to end and report plan size, completion, first-pass and
     acceptance rates, reviews, tokens, cost and time, per project and overall."""
     settings = Settings()
-    chosen = [m.strip() for m in models.split(",")] if models else [settings.model or "local"]
+    chosen = split_models(models) if models else [settings.model or "local"]
     samples = sample_requests()
     if only:
         unknown = set(only) - {s.name for s in samples}
