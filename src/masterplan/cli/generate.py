@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 import uuid
 from dataclasses import dataclass
@@ -69,7 +70,10 @@ def plan(
     """Generate a masterplan from a request: discovery, then planning with a live token counter."""
     from masterplan.durable import launch_durable, shutdown_durable
     from masterplan.generation.workflow import launch_generation, wait_generation
+    from masterplan.logging import configure_logging
 
+    # Warnings only, on the process's stderr: the progress display owns stdout.
+    configure_logging("warning", stream=sys.__stderr__, json_logs=False)
     settings = Settings()
     if model:
         parse_model_spec(model)

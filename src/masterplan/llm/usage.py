@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
 from pydantic import BaseModel
 from pydantic_ai.usage import RunUsage
 
 from masterplan.llm.models import ResolvedModel
 from masterplan.llm.pricing import price_usd
+
+log = structlog.get_logger(__name__)
 
 
 class CallUsage(BaseModel):
@@ -37,6 +40,14 @@ def usage_of(resolved: ResolvedModel | str, usage: RunUsage) -> CallUsage:
     name = resolved if isinstance(resolved, str) else resolved.name
     spec = name if isinstance(resolved, str) else resolved.spec
     cost = price_usd(spec, usage.input_tokens, usage.output_tokens)
+    log.info(
+        "llm_usage",
+        model=name,
+        requests=usage.requests,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=cost,
+    )
     return CallUsage(
         model=name,
         input_tokens=usage.input_tokens,
