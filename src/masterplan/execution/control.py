@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from typing import TypeVar
 
 import structlog
 from dbos import DBOS, DBOSClient, SetWorkflowID
@@ -16,6 +20,7 @@ from masterplan.models import Masterplan
 from masterplan.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 LIVE = frozenset({"PENDING", "ENQUEUED", "DELAYED"})
 
 
@@ -59,6 +64,10 @@ def nudge(runtime: Runtime, execution_id: str | None) -> None:
 
 def resume_orphaned_runs(runtime: Runtime) -> list[str]:
     """At launch: start the runs of running plans whose workflow never started (crash right after execute)."""
+    return _off_event_loop(_resume_orphaned_runs, runtime)
+
+
+def _resume_orphaned_runs(runtime: Runtime) -> list[str]:
     with runtime.session_factory() as session:
         rows = session.execute(
             select(Masterplan.id, Masterplan.execution_id).where(
@@ -86,8 +95,22 @@ def stop_runs(drain_seconds: float) -> None:
     Stopped runs stay pending in DBOS; the next launch of this executor resumes them.
     """
     stopping.set()
+    _off_event_loop(_wake_all)
+    if not wait_for_runs(drain_seconds):
+        log.warning("execution_runs_still_active_at_shutdown", runs=active_runs())
+
+
+def _wake_all() -> None:
     for execution_id in active_runs():
         with suppress(Exception):
             DBOS.send(execution_id, "stop", topic=CONTROL_TOPIC)
-    if not wait_for_runs(drain_seconds):
-        log.warning("execution_runs_still_active_at_shutdown", runs=active_runs())
+
+
+def _off_event_loop(fn: Callable[..., T], *args: object) -> T:
+    """Run a blocking DBOS call in a worker thread when called from async code (e.g. a lifespan)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
