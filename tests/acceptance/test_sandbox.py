@@ -166,3 +166,17 @@ def test_the_workspace_itself_is_never_changed(workspace: Path) -> None:
 def test_a_shell_command_reports_its_exit_code(workspace: Path) -> None:
     result = run_sandboxed(["/bin/sh", "-c", "test -f app/core.py && exit 3"], workspace, LIMITS)
     assert result.exit_code == 3
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to another user needs root")
+def test_a_root_server_runs_tests_as_the_sandbox_user(workspace: Path, tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    limits = Limits(timeout_seconds=10, uid=54321)
+    script = f"id -u; id -G; echo ok > mine.txt && cat mine.txt; touch {private}/x 2>/dev/null || echo refused"
+    result = run_sandboxed(["/bin/sh", "-c", script], workspace, limits)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:4] == ["54321", "54321", "ok", "refused"]
+    assert not (private / "x").exists()
+    assert "uid 54321" in result.output

@@ -146,7 +146,7 @@ def test_the_simulator_reviews_by_default(runtime: Runtime, local_user: User) ->
     assert review.suggestions and all(s.startswith("(sim)") for s in review.suggestions)
 
 
-def test_failed_acceptance_tests_lower_the_score_and_queue_a_review(
+def test_failed_acceptance_tests_lower_the_integration_part(
     runtime: Runtime, local_user: User
 ) -> None:
     plan = running_plan(runtime, local_user, calc_document(("high", "medium", "high")))

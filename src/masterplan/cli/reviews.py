@@ -14,7 +14,7 @@ from rich.table import Table
 
 from masterplan.cli.common import console, local_runtime, local_session, readable_errors
 from masterplan.cli.render import status_text
-from masterplan.review import repository, service
+from masterplan.review import actions, repository
 from masterplan.review.endpoints import detail_of, summary_of
 from masterplan.review.regeneration import continue_after_regenerate
 from masterplan.review.schemas import ReviewDetail
@@ -131,7 +131,7 @@ def show(
 def approve(review_id: ReviewId) -> None:
     """Accept the task's work as it is."""
     with local_runtime() as runtime, local_session(runtime) as (session, user):
-        service.approve_review(session, user, review_id)
+        actions.approve_review(session, user, review_id)
         detail = detail_of(session, user, review_id)
     console.print(f"review {detail.id} approved (task #{detail.task_number})")
 
@@ -141,7 +141,7 @@ def approve(review_id: ReviewId) -> None:
 def reject(review_id: ReviewId, feedback: Feedback) -> None:
     """Reject the work: the task becomes failed; regenerate it (or retry it) afterwards."""
     with local_runtime() as runtime, local_session(runtime) as (session, user):
-        service.reject_review(session, user, review_id, feedback)
+        actions.reject_review(session, user, review_id, feedback)
         detail = detail_of(session, user, review_id)
     console.print(f"review {detail.id} rejected; task #{detail.task_number} is {detail.task.status}")
 
@@ -158,7 +158,7 @@ def regenerate(
     """Run the task again with the feedback; print its new confidence when it ends."""
     with local_runtime() as runtime:
         with local_session(runtime) as (session, user):
-            review = service.regenerate_review(session, user, review_id, feedback)
+            review = actions.regenerate_review(session, user, review_id, feedback)
             after = continue_after_regenerate(session, runtime, review.masterplan_id)
         if after.start_execution_id and wait:
             _run_here(runtime, after.plan.id, after.start_execution_id)

@@ -13,7 +13,7 @@ from masterplan.deps import ClientAddress, CurrentUser, RuntimeDep, SessionDep
 from masterplan.execution.service import AfterCommit
 from masterplan.models import Masterplan, Review, Task, User
 from masterplan.plans.schemas import TaskOut
-from masterplan.review import repository, service
+from masterplan.review import actions, repository
 from masterplan.review.regeneration import continue_after_regenerate
 from masterplan.review.schemas import (
     ReviewDetail,
@@ -104,7 +104,7 @@ def approve(
     review_id: uuid.UUID, session: SessionDep, user: CurrentUser, client: ClientAddress
 ) -> ReviewDetail:
     """Accept the task's work as it is; 409 unless the review is pending."""
-    service.approve_review(session, user, review_id, client)
+    actions.approve_review(session, user, review_id, client)
     return detail_of(session, user, review_id)
 
 
@@ -113,7 +113,7 @@ def reject(
     review_id: uuid.UUID, body: ReviewFeedback, session: SessionDep, user: CurrentUser, client: ClientAddress
 ) -> ReviewDetail:
     """Reject the work with feedback: the task becomes failed; regenerate or retry it afterwards."""
-    service.reject_review(session, user, review_id, body.feedback, client)
+    actions.reject_review(session, user, review_id, body.feedback, client)
     return detail_of(session, user, review_id)
 
 
@@ -123,7 +123,7 @@ def edit(
 ) -> ReviewDetail:
     """Replace target files of the task by hand: validated, written and committed as a review edit;
     422 lists every problem."""
-    service.edit_review(session, user, review_id, body.files, message=body.message, client_address=client)
+    actions.edit_review(session, user, review_id, body.files, message=body.message, client_address=client)
     return detail_of(session, user, review_id)
 
 
@@ -138,7 +138,7 @@ def regenerate(
 ) -> ReviewDetail:
     """Run the task again with the feedback; its new confidence settles the review (approved when good,
     pending again when still low)."""
-    review = service.regenerate_review(session, user, review_id, body.feedback, client)
+    review = actions.regenerate_review(session, user, review_id, body.feedback, client)
     after: AfterCommit = continue_after_regenerate(session, runtime, review.masterplan_id)
     session.commit()  # the run reads the task as ready: it must be stored before the run starts
     after.run(runtime)
