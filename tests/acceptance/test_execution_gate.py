@@ -93,7 +93,9 @@ def wait_for_gate_count(runtime: Runtime, plan_id: str, count: int) -> None:
     )
 
 
-def test_a_plan_executed_with_the_simulator_derives_and_runs_its_tests(client: TestClient, runtime: Runtime) -> None:
+def test_a_plan_executed_with_the_simulator_derives_and_runs_its_tests(
+    client: TestClient, runtime: Runtime
+) -> None:
     plan_id = approved_plan(client, calc_document())
     execute(client, plan_id)
     plan = wait_plan(runtime, plan_id, {"completed", "failed", "paused"})

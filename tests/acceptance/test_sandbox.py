@@ -173,7 +173,9 @@ def test_a_root_server_runs_tests_as_the_sandbox_user(workspace: Path, tmp_path:
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     limits = Limits(timeout_seconds=10, uid=54321)
-    script = f"id -u; id -G; echo ok > mine.txt && cat mine.txt; touch {private}/x 2>/dev/null || echo refused"
+    script = (
+        f"id -u; id -G; echo ok > mine.txt && cat mine.txt; touch {private}/x 2>/dev/null || echo refused"
+    )
     result = run_sandboxed(["/bin/sh", "-c", script], workspace, limits)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

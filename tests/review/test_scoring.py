@@ -146,9 +146,7 @@ def test_the_simulator_reviews_by_default(runtime: Runtime, local_user: User) ->
     assert review.suggestions and all(s.startswith("(sim)") for s in review.suggestions)
 
 
-def test_failed_acceptance_tests_lower_the_integration_part(
-    runtime: Runtime, local_user: User
-) -> None:
+def test_failed_acceptance_tests_lower_the_integration_part(runtime: Runtime, local_user: User) -> None:
     plan = running_plan(runtime, local_user, calc_document(("high", "medium", "high")))
     complete_task(runtime, plan, 1)  # 0.4 + 0.3 + 0.1 + 0.05 = 0.85
     assert score_task(runtime, plan.task_ids[1]) is not None and reviews(runtime, plan) == []
