@@ -60,6 +60,10 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         from masterplan.realtime.fanout import install_redis_publishing
 
         install_redis_publishing(runtime)
+    elif engine.dialect.name == "postgresql":
+        from masterplan.realtime.pgnotify import install_postgres_notifications
+
+        install_postgres_notifications(runtime)
     runtime.metrics.attach_database(reader)
     return runtime
 

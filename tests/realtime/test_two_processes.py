@@ -16,6 +16,7 @@ from masterplan.models import User
 from masterplan.realtime.client import RealtimeClient, ReceivedEvent
 from masterplan.runtime import Runtime, build_runtime
 from tests.conftest import TOKEN, make_settings
+from tests.fixtures import database
 from tests.realtime.conftest import serve
 from tests.realtime.support import create_plan, record_progress
 
@@ -37,16 +38,13 @@ def redis_runtime(tmp_path: Path, db_url: str) -> Iterator[Runtime]:
     runtime.close()
 
 
-def start_worker(runtime: Runtime, plan_id: object, count: int, start: int) -> subprocess.Popen[str]:
+def start_worker(
+    runtime: Runtime, plan_id: object, count: int, start: int, redis_url: str = REDIS_URL, blob_bytes: int = 0
+) -> subprocess.Popen[str]:
+    """A second process committing `count` events (publishing through Redis unless redis_url is empty)."""
     settings = runtime.settings
-    args = [
-        str(settings.data_dir),
-        settings.resolved_database_url,
-        REDIS_URL,
-        str(plan_id),
-        str(count),
-        str(start),
-    ]
+    args = [str(settings.data_dir), settings.resolved_database_url, redis_url or "-", str(plan_id)]
+    args += [str(count), str(start), str(blob_bytes)]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.realtime.producer", *args],
         cwd=ROOT,
@@ -98,3 +96,34 @@ async def test_the_api_process_starts_even_when_redis_is_down(tmp_path: Path, db
         assert [e.seq for e in got] == [1, 2]
     finally:
         runtime.close()
+
+
+@pytest.mark.skipif(
+    database.test_backend() != "postgresql", reason="PostgreSQL notifications need PostgreSQL"
+)
+async def test_without_redis_worker_events_arrive_through_postgres_notifications(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = make_settings(tmp_path / "data", db_url, events_poll_seconds=0)
+    runtime = build_runtime(settings)
+    try:
+        with runtime.transaction() as session:
+            owner = ensure_local_user(session, settings)
+            session.expunge(owner)
+        plan_id = create_plan(runtime, owner)
+        with serve(runtime) as url:
+            async with RealtimeClient(url, TOKEN) as client:
+                await client.join_masterplan(plan_id, last_seq=0)
+                worker = start_worker(runtime, plan_id, 20, start=1, redis_url="")
+                _out, err = await asyncio.to_thread(worker.communicate, timeout=60)
+                assert worker.returncode == 0, err
+                got = [await client.next_event(10) for _ in range(20)]
+                # Too big for one notification: only its stream travels, the content comes from the log.
+                big = start_worker(runtime, plan_id, 1, start=21, redis_url="", blob_bytes=9000)
+                _out, err = await asyncio.to_thread(big.communicate, timeout=60)
+                assert big.returncode == 0, err
+                got.append(await client.next_event(10))
+    finally:
+        runtime.close()
+    assert [e.seq for e in got] == list(range(1, 22))
+    assert len(got[-1].payload["blob"]) == 9000

@@ -123,6 +123,12 @@ class Hub:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.receive, events)
 
+    def hint(self, stream: str) -> None:
+        """Events of a stream were committed elsewhere without their content: read them from the log."""
+        feed = self._feeds.get(stream)
+        if feed is not None and feed.last_seq is not None:
+            self._schedule_fill(feed, 0.0)
+
     async def _dispatch(self) -> None:
         while True:
             events = await self._inbox.get()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +21,7 @@ from starlette.types import ASGIApp
 from masterplan.config import Settings
 from masterplan.errors import DomainError
 from masterplan.events import StoredEvent
-from masterplan.realtime import access
+from masterplan.realtime import access, pgnotify
 from masterplan.realtime.access import Viewer
 from masterplan.realtime.fanout import RelayRedisManager
 from masterplan.realtime.hub import Hub
@@ -85,6 +86,7 @@ class RealtimeServer:
         self._runtime: Runtime | None = None
         self._viewers: dict[str, Viewer] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         manager = RelayRedisManager(settings.redis_url, self._relayed) if settings.redis_url else None
         self._manager = manager
         self.sio = socketio.AsyncServer(
@@ -124,10 +126,20 @@ class RealtimeServer:
                 log.warning(
                     "redis_fanout_unavailable", detail="events from other processes arrive by polling"
                 )
+        elif pgnotify.uses_postgres_notifications(runtime):
+            listening = asyncio.Event()
+            self._listener = asyncio.create_task(
+                pgnotify.listen(runtime, self.hub.receive, self.hub.hint, listening)
+            )
+            await asyncio.wait_for(listening.wait(), 10)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
         await self.hub.stop()
         thread = getattr(self._manager, "thread", None)
         if isinstance(thread, asyncio.Task):
