@@ -35,7 +35,9 @@ def test_audit_records_sign_ins_plan_actions_and_user_changes(client: TestClient
     assert entry["target_type"] == "user" and entry["client_address"] == "testclient"
     assert entry["after"]["method"] == "password"
 
-    several = client.get("/api/v1/audit", params=[("action", "signed_in"), ("action", "sign_in_failed")]).json()
+    several = client.get(
+        "/api/v1/audit", params=[("action", "signed_in"), ("action", "sign_in_failed")]
+    ).json()
     assert sorted(e["action"] for e in several["items"]) == ["sign_in_failed", "signed_in"]
 
     on_plan = client.get("/api/v1/audit", params={"masterplan_id": plan["id"]}).json()
