@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from masterplan.events.schemas import EventPayload
 from masterplan.llm.roles import AcceptanceTestSpec
 
 AcceptanceStatus = Literal["pending", "running", "passed", "failed", "waived"]
@@ -122,15 +121,3 @@ class DeriveResult(BaseModel):
     error: str | None = None
     model: str = ""
     cost_usd: float | None = None
-
-
-class AcceptanceTestsUpdated(EventPayload):
-    event_type: ClassVar[str] = "acceptance_tests_updated"
-    count: int = Field(ge=0)
-    source: Literal["derived", "edited"]
-
-
-class GateOverridden(EventPayload):
-    event_type: ClassVar[str] = "gate_overridden"
-    waived_tests: list[str]
-    reason: str

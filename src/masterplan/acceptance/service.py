@@ -10,16 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from masterplan.acceptance.rules import spec_problems
-from masterplan.acceptance.schemas import (
-    AcceptanceTestIn,
-    AcceptanceTestsUpdated,
-    FailingTest,
-    GateOverridden,
-    GateStatus,
-)
+from masterplan.acceptance.schemas import AcceptanceTestIn, FailingTest, GateStatus
 from masterplan.config import Settings
 from masterplan.errors import Conflict, PlanValidationError
 from masterplan.events import plan_stream, record_event
+from masterplan.events.schemas import AcceptanceTestsUpdated, GateOverridden
 from masterplan.llm.roles import AcceptanceTestSpec
 from masterplan.models import AcceptanceTest, AcceptanceTestRun, HistoryEntry, Masterplan, Task, User
 from masterplan.plans import repository

@@ -196,6 +196,30 @@ class ReviewCreated(EventPayload):
     priority: str = ""
 
 
+class ReviewUpdated(EventPayload):
+    """A review changed after its creation: a human decision, a new score, or a regeneration's end."""
+
+    event_type: ClassVar[str] = "review_updated"
+    review_id: uuid.UUID
+    task_id: uuid.UUID
+    action: str  # approved, rejected, edited, regenerate, regenerated, requeued, rescored
+    status: str
+    confidence: float = Field(ge=0, le=1)
+    priority: str = ""
+
+
+class AcceptanceTestsUpdated(EventPayload):
+    event_type: ClassVar[str] = "acceptance_tests_updated"
+    count: int = Field(ge=0)
+    source: str  # derived, edited
+
+
+class GateOverridden(EventPayload):
+    event_type: ClassVar[str] = "gate_overridden"
+    waived_tests: list[str]
+    reason: str
+
+
 class CostWarning(EventPayload):
     event_type: ClassVar[str] = "cost_warning"
     current_cost_usd: float
@@ -235,6 +259,9 @@ CATALOG: dict[str, type[EventPayload]] = {
         AcceptanceTestResult,
         GateValidationResult,
         ReviewCreated,
+        ReviewUpdated,
+        AcceptanceTestsUpdated,
+        GateOverridden,
         CostWarning,
         MasterplanStatusChanged,
     )

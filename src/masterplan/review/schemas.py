@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from masterplan.events.schemas import EventPayload
 from masterplan.plans.schemas import TaskOut
 
 ReviewStatus = Literal["pending", "approved", "rejected", "edited", "regenerating"]
@@ -66,15 +65,3 @@ class TaskFile(BaseModel):
 class ReviewEdit(BaseModel):
     files: list[TaskFile] = Field(min_length=1, max_length=50)
     message: str | None = Field(None, max_length=500, description="Added to the commit message.")
-
-
-class ReviewUpdated(EventPayload):
-    """Any change of a review after its creation: a human decision, or the end of a regeneration."""
-
-    event_type: ClassVar[str] = "review_updated"
-    review_id: uuid.UUID
-    task_id: uuid.UUID
-    action: ReviewAction
-    status: ReviewStatus
-    confidence: float = Field(ge=0, le=1)
-    priority: str = ""

@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from masterplan.events import plan_stream, record_event
-from masterplan.events.schemas import ReviewCreated
+from masterplan.events.schemas import ReviewCreated, ReviewUpdated
 from masterplan.llm import CallUsage
 from masterplan.models import Masterplan, Review, Task, User
 from masterplan.plans.audit import record_history
 from masterplan.plans.transitions import move_review
 from masterplan.review import repository
 from masterplan.review.confidence import review_priority
-from masterplan.review.schemas import ReviewAction, ReviewUpdated
+from masterplan.review.schemas import ReviewAction
 
 REGENERATION_FAILED = "the regenerated task failed"
 
