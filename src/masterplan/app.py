@@ -17,12 +17,12 @@ from sqlalchemy import text
 from masterplan import __version__
 from masterplan.acceptance.endpoints import router as acceptance_router
 from masterplan.audit.endpoints import router as audit_router
+from masterplan.auth.dependencies import AdminUser
 from masterplan.auth.endpoints import router as auth_router
 from masterplan.auth.tokens import ensure_admin_token, ensure_local_user
 from masterplan.auth.users_endpoints import router as users_router
 from masterplan.config import Settings
 from masterplan.conversations.endpoints import router as conversations_router
-from masterplan.deps import CurrentUser
 from masterplan.discovery.endpoints import router as discovery_router
 from masterplan.durable import launch_durable, shutdown_durable
 from masterplan.errors import DomainError, ErrorBody, ErrorResponse, NotFound, TooManyRequests
@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return response
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics(request: Request, _user: CurrentUser) -> Response:
+    def metrics(request: Request, _admin: AdminUser) -> Response:
         runtime: Runtime = request.app.state.runtime
         return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
