@@ -77,7 +77,7 @@ def list_reviews(
         ReviewSort, Query(description="confidence (lowest first), -confidence, created_at, -created_at.")
     ] = "confidence",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ReviewList:
     """The review queue, lowest confidence first unless sorted otherwise."""
     rows, total = repository.list_reviews(
