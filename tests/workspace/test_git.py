@@ -67,3 +67,16 @@ def test_concurrent_commits_each_get_their_own_commit(tmp_path: Path) -> None:
     sync_index(root)
     assert git(root, "status", "--porcelain").strip() == ""
     assert sorted(git(root, "ls-files").split()) == sorted(f"src/c{n}.py" for n in range(1, 13))
+
+
+def test_a_commit_made_outside_the_committer_is_noticed(tmp_path: Path) -> None:
+    root = create_workspace(tmp_path, "p").path
+    committer = GroupCommitter(root)
+    assert committer.commit({"a.txt": "one\n"}, "task 1: a") is not None
+    (root / "a.txt").write_text("changed by hand\n")
+    git(root, "add", "a.txt")
+    git(root, "commit", "-q", "-m", "by hand")
+    again = committer.commit({"a.txt": "one\n"}, "task 1: a")
+    assert again is not None, "HEAD moved: the file differs from HEAD again, so it is committed"
+    assert git(root, "show", f"{again}:a.txt") == "one\n"
+    assert commit_count(root) == 4

@@ -13,6 +13,7 @@ from masterplan.cli.auth import login, logout, tokens_app, users_app
 from masterplan.cli.common import console, readable_errors
 from masterplan.cli.demo import demo
 from masterplan.cli.evaluate import evaluate
+from masterplan.cli.execute import register as register_execution
 from masterplan.cli.generate import models_table, plan
 from masterplan.cli.watch import watch
 from masterplan.config import Settings
@@ -34,6 +35,7 @@ app.command()(login)
 app.command()(logout)
 app.command()(plan)
 app.command()(watch)
+register_execution(app)
 
 
 @app.command()

@@ -106,7 +106,7 @@ def run_atom(runtime: Runtime, plan_id: uuid.UUID, number: int) -> dict[str, Any
 
 def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
     """Move the task to in_progress (or find where a crashed run left it) and gather its context."""
-    with runtime.transaction() as session:
+    with runtime.transaction() as session:  # short: other tasks of the wave wait for this lock
         plan = state.lock_plan(session, plan_id)
         task = _task(session, plan_id, number)
         if task.status in TERMINAL:
@@ -122,33 +122,40 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
         if task.status == "ready":
             state.set_task_status(session, plan, task, "in_progress")
             _atom_progress(session, plan, task, "started", 1)
-        stored = _stored_output(task) if task.status == "validating" else None
-        deps = session.scalars(
-            select(Task).where(Task.masterplan_id == plan_id, Task.task_number.in_(task.depends_on))
-        ).all()
-        subtasks = session.scalars(select(Subtask).where(Subtask.task_id == task.id).order_by(Subtask.number))
-        return AtomStart(
-            task_id=task.id,
-            workspace=Path(plan.workspace_path or "."),
+    with runtime.reading() as session:
+        return _context(session, plan_id, number)
+
+
+def _context(session: Session, plan_id: uuid.UUID, number: int) -> AtomStart:
+    plan = session.get(Masterplan, plan_id)
+    task = _task(session, plan_id, number)
+    assert plan is not None
+    deps = session.scalars(
+        select(Task).where(Task.masterplan_id == plan_id, Task.task_number.in_(task.depends_on))
+    ).all()
+    subtasks = session.scalars(select(Subtask).where(Subtask.task_id == task.id).order_by(Subtask.number))
+    return AtomStart(
+        task_id=task.id,
+        workspace=Path(plan.workspace_path or "."),
+        complexity=task.complexity,
+        max_retries=task.max_retries,
+        retry_count=task.retry_count,
+        stored_output=_stored_output(task) if task.status == "validating" else None,
+        dependency_paths=[p for d in deps for p in (d.modified_files or d.target_files)],
+        feedback=regeneration_feedback(session, task.id),
+        context=CoderContext(
+            project_name=plan.project_name,
+            project_description=plan.description,
+            tech_stack=list(plan.tech_stack),
+            architecture_style=plan.architecture_style,
+            task_number=task.task_number,
+            task_name=task.name,
+            task_description=task.description,
             complexity=task.complexity,
-            max_retries=task.max_retries,
-            retry_count=task.retry_count,
-            stored_output=stored,
-            dependency_paths=[p for d in deps for p in (d.modified_files or d.target_files)],
-            feedback=regeneration_feedback(session, task.id),
-            context=CoderContext(
-                project_name=plan.project_name,
-                project_description=plan.description,
-                tech_stack=list(plan.tech_stack),
-                architecture_style=plan.architecture_style,
-                task_number=task.task_number,
-                task_name=task.name,
-                task_description=task.description,
-                complexity=task.complexity,
-                target_files=list(task.target_files),
-                subtasks=[s.name + (f": {s.description}" if s.description else "") for s in subtasks],
-            ),
-        )
+            target_files=list(task.target_files),
+            subtasks=[s.name + (f": {s.description}" if s.description else "") for s in subtasks],
+        ),
+    )
 
 
 def record_answer(
@@ -248,7 +255,7 @@ def finish_success(
 
 def plan_running(runtime: Runtime, plan_id: uuid.UUID) -> bool:
     """Whether the plan still accepts new model calls (not paused, cancelled or over budget)."""
-    with runtime.session_factory() as session:
+    with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         return plan is not None and plan.status == "in_progress"
 

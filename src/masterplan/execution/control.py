@@ -68,7 +68,7 @@ def resume_orphaned_runs(runtime: Runtime) -> list[str]:
 
 
 def _resume_orphaned_runs(runtime: Runtime) -> list[str]:
-    with runtime.session_factory() as session:
+    with runtime.reading() as session:
         rows = session.execute(
             select(Masterplan.id, Masterplan.execution_id).where(
                 Masterplan.status.in_(("in_progress", "paused")), Masterplan.execution_id.is_not(None)

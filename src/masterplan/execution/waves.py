@@ -88,7 +88,7 @@ def _finish(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> None:
 
 def close_wave(runtime: Runtime, plan_id: uuid.UUID, wave: int) -> None:
     """After a batch: refresh the workspace index; report the wave complete once all its tasks ended."""
-    with runtime.session_factory() as session:
+    with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         workspace = plan.workspace_path if plan else None
     if workspace:

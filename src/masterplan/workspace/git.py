@@ -128,6 +128,10 @@ class GroupCommitter:
         self._commit_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._pending: list[_CommitRequest] = []
+        # What this process last committed: HEAD and the blobs of the paths it knows. Valid while HEAD
+        # has not moved under us, so a commit usually costs one git process.
+        self._head: str | None = None
+        self._blobs: dict[str, str] = {}
 
     def commit(self, files: dict[str, str], message: str) -> str | None:
         """Commit exactly these files with this message; None when none of them differs from HEAD."""
@@ -145,9 +149,15 @@ class GroupCommitter:
 
     def _write(self, batch: list[_CommitRequest]) -> None:
         try:
-            parent = head_commit(self.root)
+            parent = self._current_head()
             paths = sorted({p for r in batch for p in r.files})
-            current = tree_blobs(self.root, parent, paths)
+            if parent != self._head:
+                self._head, self._blobs = parent, {}
+            unknown = [p for p in paths if p not in self._blobs]
+            if unknown:
+                found = tree_blobs(self.root, parent, unknown)
+                self._blobs.update({p: found.get(p, "") for p in unknown})
+            current = dict(self._blobs)
             stream: list[bytes] = []
             marked: list[tuple[_CommitRequest, str]] = []
             for request in batch:
@@ -162,12 +172,23 @@ class GroupCommitter:
                 shas = self._fast_import(b"".join(stream))
                 for request, mark in marked:
                     request.sha = shas[mark]
+                self._head, self._blobs = shas[marked[-1][1]], current
         except BaseException as exc:
+            self._head = None
             for request in batch:
                 request.error = exc
         finally:
             for request in batch:
                 request.done = True
+
+    def _current_head(self) -> str:
+        """HEAD of the branch, read from its ref file when it is there (no process), else from git."""
+        ref = self.root / ".git" / "refs" / "heads" / BRANCH
+        try:
+            value = ref.read_text().strip()
+        except OSError:
+            value = ""
+        return value if len(value) == 40 else head_commit(self.root)
 
     def _fast_import(self, stream: bytes) -> dict[str, str]:
         with tempfile.TemporaryDirectory(prefix="masterplan-git-") as tmp:

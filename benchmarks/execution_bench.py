@@ -1,0 +1,250 @@
+"""Execution engine: makespan against the wave bound, overheads, first-task and status-persist latency.
+
+Random DAG plans of 50, 120 and 500 tasks (seed 42), a simulated coder answering in 0.5 s, parallelism 16,
+SQLite, through the HTTP API (TestClient) with DBOS running in this process. The same plans run with
+parallelism 1 as the sequential baseline (500 tasks: estimated from the 120-task baseline unless
+BENCH_FULL=1).
+
+Targets (issue 4): makespan <= 1.15 x bound at 120 tasks; execute returns and the first task starts within
+300 ms; a status change is visible to another connection within 100 ms.
+Run: .venv/bin/python -m benchmarks.execution_bench   (BENCH_SIZES=50,120 to choose sizes)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from masterplan.app import create_app
+from masterplan.config import Settings
+from masterplan.events import StoredEvent
+from masterplan.execution import quality
+from masterplan.plans.graph import waves
+from masterplan.plans.synthetic import synthetic_plan
+from masterplan.runtime import build_runtime
+
+TOKEN = "mp_bench_token"
+LATENCY = 0.5
+PARALLELISM = 16
+SEED = 42
+API = "/api/v1/masterplans"
+
+
+@dataclass
+class Run:
+    tasks: int
+    parallelism: int
+    makespan_s: float = 0.0
+    execute_return_ms: float = 0.0
+    first_task_ms: float = 0.0
+    bound_s: float = 0.0
+    overhead_per_task_ms: list[float] = field(default_factory=list)
+    persist_ms: list[float] = field(default_factory=list)
+
+
+class StatusPoller:
+    """Another connection polling the tasks table: when does each status change become visible?"""
+
+    def __init__(self, path: str, plan_id: str) -> None:
+        self.path = path
+        self.plan_id = uuid.UUID(plan_id).hex
+        self.first_seen: dict[tuple[int, str], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> StatusPoller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        # A plain sqlite3 connection, lighter than the engine's, polling every 5 ms.
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            while not self._stop.is_set():
+                rows = conn.execute(
+                    "SELECT task_number, status FROM tasks WHERE masterplan_id = ?", (self.plan_id,)
+                ).fetchall()
+                now = time.time()
+                for number, status in rows:
+                    self.first_seen.setdefault((number, status), now)
+                time.sleep(0.005)
+        finally:
+            conn.close()
+
+
+@contextmanager
+def quality_hooks(enabled: bool) -> Iterator[None]:
+    """Acceptance tests, Gate S and confidence scoring (other issues' work) switched off to time the engine."""
+    names = ("before_execution", "gate", "after_task", "after_completion")
+    saved = {name: getattr(quality, name) for name in names}
+    if not enabled:
+        for name in names:
+            setattr(quality, name, _returns_true if name == "gate" else _does_nothing)
+    try:
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(quality, name, fn)
+
+
+def _does_nothing(*_: object) -> None:
+    return None
+
+
+def _returns_true(*_: object) -> bool:
+    return True
+
+
+def wave_bound(document: Any, parallelism: int) -> float:
+    """Sum over waves of max(longest task, wave work / parallelism)."""
+    levels = waves({t.task_number: t.depends_on for t in document.all_tasks()})
+    return sum(max(LATENCY, len(level) * LATENCY / parallelism) for level in levels)
+
+
+def measure(tasks: int, parallelism: int, root: Path, *, with_quality: bool = False) -> Run:
+    with quality_hooks(with_quality):
+        return _measure(tasks, parallelism, root / f"run-{tasks}-{parallelism}-{with_quality}")
+
+
+def _measure(tasks: int, parallelism: int, data: Path) -> Run:
+    settings = Settings(
+        _env_file=None,
+        data_dir=data,
+        local_token=SecretStr(TOKEN),
+        model="sim",
+        model_coder=f"sim:latency={LATENCY}",
+        parallelism=parallelism,
+    )  # type: ignore[call-arg]
+    runtime = build_runtime(settings)
+    document = synthetic_plan(tasks, seed=SEED)
+    run = Run(tasks=tasks, parallelism=parallelism, bound_s=wave_bound(document, parallelism))
+    events: list[tuple[float, StoredEvent]] = []
+    done = threading.Event()
+
+    def on_events(batch: list[StoredEvent]) -> None:
+        now = time.perf_counter()
+        for event in batch:
+            events.append((now, event))
+            if event.type == "masterplan_status_changed" and event.payload.get("status") in (
+                "completed",
+                "failed",
+            ):
+                done.set()
+
+    runtime.bus.subscribe(on_events)
+    with TestClient(create_app(runtime=runtime), headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        plan_id = client.post(API, json=document.model_dump(mode="json")).json()["id"]
+        client.post(f"{API}/{plan_id}/approve", json={}).raise_for_status()
+        with StatusPoller(str(data / "masterplan.db"), plan_id) as poller:
+            start = time.perf_counter()
+            response = client.post(f"{API}/{plan_id}/execute")
+            run.execute_return_ms = (time.perf_counter() - start) * 1000
+            response.raise_for_status()
+            if not done.wait(timeout=60 + tasks * LATENCY * 3):
+                raise RuntimeError(f"the {tasks}-task run did not finish")
+            end = time.perf_counter()
+            time.sleep(0.05)
+        run.makespan_s = end - start
+        progress = [(t, e) for t, e in events if e.type == "task_execution_progress"]
+        first = min(t for t, e in progress if e.payload["status"] == "in_progress")
+        run.first_task_ms = (first - start) * 1000
+        started = {e.payload["task_number"]: t for t, e in progress if e.payload["status"] == "in_progress"}
+        finished = {e.payload["task_number"]: t for t, e in progress if e.payload["status"] == "completed"}
+        run.overhead_per_task_ms = [
+            (finished[n] - started[n] - LATENCY) * 1000 for n in finished if n in started
+        ]
+        for _, event in progress:
+            key = (event.payload["task_number"], event.payload["status"])
+            seen = poller.first_seen.get(key)
+            if seen is not None:
+                stamp = datetime.fromisoformat(event.payload["timestamp"]).timestamp()
+                run.persist_ms.append((seen - stamp) * 1000)
+    runtime.close()
+    return run
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def run() -> list[dict[str, Any]]:
+    """Measure every size in parallel and sequentially; print and return the figures."""
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "50,120,500").split(",")]
+    full = os.environ.get("BENCH_FULL") == "1"
+    results: list[dict[str, Any]] = []
+    sequential_per_task = LATENCY * 1.1
+    with tempfile.TemporaryDirectory(prefix="masterplan-bench-") as tmp:
+        for size in sizes:
+            parallel = measure(size, PARALLELISM, Path(tmp))
+            estimated = size > 120 and not full
+            if not estimated:
+                sequential = measure(size, 1, Path(tmp)).makespan_s
+                sequential_per_task = sequential / size
+            else:
+                sequential = sequential_per_task * size
+            results.append(_row(parallel, sequential, estimated, "engine"))
+            print(_line(results[-1]), flush=True)
+        if 120 in sizes:
+            parallel = measure(120, PARALLELISM, Path(tmp), with_quality=True)
+            results.append(
+                _row(parallel, sequential_per_task * 120, True, "engine + acceptance gate + scoring")
+            )
+            print(_line(results[-1]), flush=True)
+    return results
+
+
+def _row(parallel: Run, sequential: float, estimated: bool, label: str) -> dict[str, Any]:
+    return {
+        "configuration": label,
+        "tasks": parallel.tasks,
+        "parallelism": parallel.parallelism,
+        "makespan_s": round(parallel.makespan_s, 2),
+        "wave_bound_s": round(parallel.bound_s, 2),
+        "makespan_over_bound": round(parallel.makespan_s / parallel.bound_s, 3),
+        "overhead_per_task_ms_p50": round(statistics.median(parallel.overhead_per_task_ms), 1),
+        "overhead_per_task_ms_p95": round(percentile(parallel.overhead_per_task_ms, 0.95), 1),
+        "execute_return_ms": round(parallel.execute_return_ms, 1),
+        "execute_to_first_task_ms": round(parallel.first_task_ms, 1),
+        "status_persist_ms_p50": round(statistics.median(parallel.persist_ms), 1),
+        "status_persist_ms_p95": round(percentile(parallel.persist_ms, 0.95), 1),
+        "status_persist_ms_max": round(max(parallel.persist_ms), 1),
+        "sequential_s": round(sequential, 2),
+        "sequential_estimated": estimated,
+        "speedup": round(sequential / parallel.makespan_s, 2),
+    }
+
+
+def _line(row: dict[str, Any]) -> str:
+    return (
+        f"[{row['configuration']}] {row['tasks']:>4} tasks  makespan {row['makespan_s']:>6.2f}s  bound {row['wave_bound_s']:>6.2f}s  "
+        f"ratio {row['makespan_over_bound']:.3f} (target <= 1.15 at 120)  "
+        f"overhead/task p50 {row['overhead_per_task_ms_p50']}ms p95 {row['overhead_per_task_ms_p95']}ms  "
+        f"execute returns {row['execute_return_ms']}ms, first task {row['execute_to_first_task_ms']}ms (<= 300)  "
+        f"status visible p50 {row['status_persist_ms_p50']}ms p95 {row['status_persist_ms_p95']}ms "
+        f"max {row['status_persist_ms_max']}ms (<= 100)  "
+        f"sequential {row['sequential_s']}s{' (estimated)' if row['sequential_estimated'] else ''} "
+        f"speedup {row['speedup']}x"
+    )
+
+
+if __name__ == "__main__":
+    run()
