@@ -300,3 +300,28 @@ def test_a_rejected_review_can_be_regenerated(
     assert task_row(runtime, plan, 3).status == "pending"
     refused = client.post(f"/api/v1/reviews/{review_id}/approve")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "review_regenerating"
+
+
+def test_regenerate_through_the_api_runs_the_task_again(
+    runtime: Runtime, client: TestClient, reviewed: tuple[RunningPlan, uuid.UUID]
+) -> None:
+    """The server's engine (DBOS in the app) re-runs the task with the sim coder and settles the review."""
+    from tests.execution.helpers import wait_plan, wait_until
+
+    plan, review_id = reviewed
+    complete_task(runtime, plan, 2)
+    complete_task(runtime, plan, 3)
+    with runtime.transaction() as session:
+        row = session.get(Masterplan, plan.id)
+        assert row is not None
+        change_plan_status(session, row, "completed", actor=None, action="execution_completed")
+    commits = len(git_log(plan.workspace))
+    response = client.post(f"/api/v1/reviews/{review_id}/regenerate", json={"feedback": "keep mul exact"})
+    assert response.status_code == 200, response.text
+    wait_until(lambda: review_row(runtime, review_id).status != "regenerating", what="the regeneration")
+    wait_plan(runtime, str(plan.id), {"completed"})
+    task = task_row(runtime, plan)
+    assert task.status == "completed" and task.retry_count == 0
+    assert "A human reviewer asked for changes: keep mul exact" in (task.llm_prompt or "")
+    assert len(git_log(plan.workspace)) == commits + 1  # the sim coder wrote new content: one commit
+    assert review_row(runtime, review_id).status in ("approved", "pending")
