@@ -48,7 +48,8 @@ def _next_seq(session: Session, stream: str) -> int:
             )
             .returning(EventStream.last_seq)
         )
-        return int(session.execute(stmt).scalar_one())
+        # On the connection: the ORM's insert path would flush the session first, for nothing.
+        return int(session.connection().execute(stmt).scalar_one())
     seq = session.execute(
         update(EventStream)
         .where(EventStream.stream == stream)

@@ -106,7 +106,7 @@ def run_atom(runtime: Runtime, plan_id: uuid.UUID, number: int) -> dict[str, Any
 
 def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
     """Move the task to in_progress (or find where a crashed run left it) and gather its context."""
-    with runtime.transaction() as session:  # short: other tasks of the wave wait for this lock
+    with state.writing(runtime) as session:  # short: other tasks of the wave wait for this lock
         plan = state.lock_plan(session, plan_id)
         task = _task(session, plan_id, number)
         if task.status in TERMINAL:
@@ -167,7 +167,7 @@ def record_answer(
     attempt_in_run: int,
 ) -> str:
     """Store the attempt (tokens, cost, answer); `validating`, `retry` or `failed` comes next."""
-    with runtime.transaction() as session:
+    with state.writing(runtime) as session:
         plan = state.lock_plan(session, plan_id)
         task = _task_by_id(session, task_id)
         number = (
@@ -191,7 +191,7 @@ def record_answer(
         task.llm_prompt = answer.prompt
         task.llm_response = answer.output.model_dump_json() if answer.output else None
         state.refresh_task_usage(session, task)
-        state.refresh_progress(session, plan)
+        state.refresh_cost(session, plan)
         state.apply_cost_guardrails(session, plan)
         if answer.output is not None:
             state.set_task_status(session, plan, task, "validating")
@@ -201,7 +201,7 @@ def record_answer(
 
 def finish_invalid(runtime: Runtime, plan_id: uuid.UUID, task_id: uuid.UUID, report: ValidationReport) -> str:
     """Store a failed validation; the task goes back to in_progress for a retry, or fails."""
-    with runtime.transaction() as session:
+    with state.writing(runtime) as session:
         plan = state.lock_plan(session, plan_id)
         task = _task_by_id(session, task_id)
         attempt = _latest_attempt(session, task_id)
@@ -224,7 +224,7 @@ def finish_success(
     sha: str | None,
 ) -> None:
     """The task is done: attempt passed, subtasks done, files and commit recorded, counters current."""
-    with runtime.transaction() as session:
+    with state.writing(runtime) as session:
         plan = state.lock_plan(session, plan_id)
         task = _task_by_id(session, task_id)
         if task.status == "completed":
@@ -250,6 +250,7 @@ def finish_success(
             paths,
             {"commit_sha": sha, "attempts": attempt.attempt_number if attempt else 0},
         )
+        state.close_wave_if_done(session, plan)
         state.apply_cost_guardrails(session, plan)
 
 
@@ -262,7 +263,7 @@ def plan_running(runtime: Runtime, plan_id: uuid.UUID) -> bool:
 
 def pause_plan(runtime: Runtime, plan_id: uuid.UUID, reason: str) -> None:
     """Pause a running plan for a reason the user must fix (e.g. no model configured)."""
-    with runtime.transaction() as session:
+    with state.writing(runtime) as session:
         plan = state.lock_plan(session, plan_id)
         if plan.status == "in_progress":
             change_plan_status(session, plan, "paused", actor=None, action="pause", reason=reason)
@@ -286,6 +287,7 @@ def fail_task(session: Session, plan: Masterplan, task: Task) -> None:
     state.block_tasks(session, plan, tasks, dependents_closure(graph, [task.task_number]))
     state.refresh_progress(session, plan)
     _complete_events(session, plan, task, [], {"attempts": task.retry_count, "error": task.last_error})
+    state.close_wave_if_done(session, plan)
 
 
 def _complete_events(

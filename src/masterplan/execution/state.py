@@ -6,22 +6,44 @@ from the rows (never incremented), so repeating a step after a crash cannot doub
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from masterplan.errors import NotFound
 from masterplan.events import plan_stream, record_event
-from masterplan.events.schemas import CostWarning, EventPayload, TaskExecutionProgress
-from masterplan.execution.scheduler import TaskView
+from masterplan.events.schemas import CostWarning, EventPayload, TaskExecutionProgress, WaveExecutionComplete
+from masterplan.execution.scheduler import TERMINAL, TaskView
 from masterplan.models import Masterplan, Milestone, Phase, Task, TaskAttempt
 from masterplan.plans.service import change_plan_status
 from masterplan.plans.transitions import move_task
+from masterplan.runtime import Runtime
 
 COST_LIMIT = "cost_limit"
+
+_write_locks: dict[int, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+@contextmanager
+def writing(runtime: Runtime) -> Iterator[Session]:
+    """A write transaction of the engine. On SQLite the engine's own writers queue on a lock in this
+    process: a writer waiting in SQLite's busy handler sleeps in growing steps (up to 100 ms), a
+    thread waiting on a lock takes over the moment the previous transaction commits."""
+    if not runtime.settings.is_sqlite:
+        with runtime.transaction() as session:
+            yield session
+        return
+    with _write_locks_guard:
+        lock = _write_locks.setdefault(id(runtime.engine), threading.Lock())
+    with lock, runtime.transaction() as session:
+        yield session
 
 
 def lock_plan(session: Session, plan_id: uuid.UUID) -> Masterplan:
@@ -143,6 +165,15 @@ def refresh_task_usage(session: Session, task: Task) -> None:
     task.input_tokens, task.output_tokens, task.cost_usd = int(tokens_in), int(tokens_out), float(cost)
 
 
+def refresh_cost(session: Session, plan: Masterplan) -> None:
+    """The plan's actual cost, recomputed from its tasks (and what quality control spent)."""
+    session.flush()
+    cost = session.scalar(
+        select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(Task.masterplan_id == plan.id)
+    )
+    plan.actual_cost_usd = round(float(cost or 0.0) + plan.quality_cost_usd, 6)
+
+
 def refresh_progress(session: Session, plan: Masterplan) -> None:
     """Progress counters, percent and actual cost of the plan, recomputed from its tasks."""
     session.flush()
@@ -193,3 +224,30 @@ def pause_for_cost(session: Session, plan: Masterplan, detail: str) -> None:
     change_plan_status(
         session, plan, "paused", actor=None, action="pause", reason=COST_LIMIT, extra_after={"detail": detail}
     )
+
+
+def close_wave_if_done(session: Session, plan: Masterplan) -> None:
+    """Report the current wave complete once none of its tasks can still run (once per wave run)."""
+    wave = plan.current_wave
+    if wave is None:
+        return
+    session.flush()
+    counts = dict(
+        session.execute(
+            select(Task.status, func.count())
+            .where(Task.masterplan_id == plan.id, Task.wave == wave)
+            .group_by(Task.status)
+        ).all()
+    )
+    if any(status not in TERMINAL for status in counts):
+        return
+    cost = session.scalar(
+        select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(
+            Task.masterplan_id == plan.id, Task.wave == wave
+        )
+    )
+    stats: dict[str, Any] = {"tasks": sum(counts.values())}
+    stats.update({status: counts.get(status, 0) for status in ("completed", "failed", "blocked", "skipped")})
+    stats["cost_usd"] = round(float(cost or 0.0), 6)
+    plan.current_wave = None
+    emit(session, plan, WaveExecutionComplete(wave_number=wave, stats=stats))

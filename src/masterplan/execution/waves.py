@@ -10,9 +10,9 @@ import structlog
 from sqlalchemy.orm import Session
 
 from masterplan.errors import ConfigurationError
-from masterplan.events.schemas import WaveExecutionComplete, WaveExecutionStart
+from masterplan.events.schemas import WaveExecutionStart
 from masterplan.execution import state
-from masterplan.execution.scheduler import TERMINAL, decide, wave_numbers
+from masterplan.execution.scheduler import decide, wave_numbers
 from masterplan.llm import configured_name, price_usd
 from masterplan.models import Masterplan, Task
 from masterplan.plans.estimates import TOKENS_IN, TOKENS_OUT
@@ -40,40 +40,48 @@ def estimated_cost(tasks: list[Task], runtime: Runtime) -> float:
 
 def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
     """Decide and record what runs next: tasks of a wave, a wait (paused, approval), or the end."""
-    with runtime.transaction() as session:
-        plan = state.lock_plan(session, plan_id)
-        tasks = state.tasks_of(session, plan_id)
-        decision = decide(state.task_views(session, plan, tasks), plan.status)
-        state.block_tasks(session, plan, tasks, decision.block)
-        if decision.action == "finish":
-            _finish(session, plan, tasks)
-            return {"action": "finish", "reason": plan.status}
-        if decision.action == "wait":
-            if decision.block:
-                state.refresh_progress(session, plan)
-            return {"action": "wait", "reason": decision.reason}
-        assert decision.wave is not None
-        batch = [tasks[n] for n in decision.tasks]
-        expected = estimated_cost([t for t in batch if t.status in ("pending", "ready")], runtime)
-        if plan.actual_cost_usd + expected > plan.hard_cost_limit_usd:
-            state.emit(session, plan, state.cost_warning(plan, "hard"))
-            state.pause_for_cost(
-                session,
-                plan,
-                f"spent ${plan.actual_cost_usd:.4f} + about ${expected:.4f} for wave {decision.wave} "
-                f"would pass the hard limit ${plan.hard_cost_limit_usd}",
-            )
-            return {"action": "wait", "reason": state.COST_LIMIT}
-        for task in batch:
-            if task.status == "pending":
-                state.set_task_status(session, plan, task, "ready")
-        if plan.current_wave != decision.wave:
-            plan.current_wave = decision.wave
-            wave_of = wave_numbers(state.task_views(session, plan, tasks))
-            in_wave = sum(1 for n in tasks if wave_of[n] == decision.wave)
-            state.emit(session, plan, WaveExecutionStart(wave_number=decision.wave, total_atoms=in_wave))
-        state.refresh_progress(session, plan)
-        return {"action": "run", "wave": decision.wave, "tasks": list(decision.tasks)}
+    with state.writing(runtime) as session:
+        decided = _decide(session, runtime, plan_id)
+    if decided["action"] != "run":
+        sync_workspace(runtime, plan_id)
+    return decided
+
+
+def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
+    plan = state.lock_plan(session, plan_id)
+    tasks = state.tasks_of(session, plan_id)
+    decision = decide(state.task_views(session, plan, tasks), plan.status)
+    state.block_tasks(session, plan, tasks, decision.block)
+    state.close_wave_if_done(session, plan)
+    if decision.action == "finish":
+        _finish(session, plan, tasks)
+        return {"action": "finish", "reason": plan.status}
+    if decision.action == "wait":
+        if decision.block:
+            state.refresh_progress(session, plan)
+        return {"action": "wait", "reason": decision.reason}
+    assert decision.wave is not None
+    batch = [tasks[n] for n in decision.tasks]
+    expected = estimated_cost([t for t in batch if t.status in ("pending", "ready")], runtime)
+    if plan.actual_cost_usd + expected > plan.hard_cost_limit_usd:
+        state.emit(session, plan, state.cost_warning(plan, "hard"))
+        state.pause_for_cost(
+            session,
+            plan,
+            f"spent ${plan.actual_cost_usd:.4f} + about ${expected:.4f} for wave {decision.wave} "
+            f"would pass the hard limit ${plan.hard_cost_limit_usd}",
+        )
+        return {"action": "wait", "reason": state.COST_LIMIT}
+    for task in batch:
+        if task.status == "pending":
+            state.set_task_status(session, plan, task, "ready")
+    if plan.current_wave != decision.wave:
+        plan.current_wave = decision.wave
+        wave_of = wave_numbers(state.task_views(session, plan, tasks))
+        in_wave = sum(1 for n in tasks if wave_of[n] == decision.wave)
+        state.emit(session, plan, WaveExecutionStart(wave_number=decision.wave, total_atoms=in_wave))
+    state.refresh_progress(session, plan)
+    return {"action": "run", "wave": decision.wave, "tasks": list(decision.tasks)}
 
 
 def _finish(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> None:
@@ -86,36 +94,21 @@ def _finish(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> None:
         change_plan_status(session, plan, "completed", actor=None, action="execution_completed")
 
 
-def close_wave(runtime: Runtime, plan_id: uuid.UUID, wave: int) -> None:
-    """After a batch: refresh the workspace index; report the wave complete once all its tasks ended."""
+def sync_workspace(runtime: Runtime, plan_id: uuid.UUID) -> None:
+    """Point the workspace's git index at HEAD (commits bypass it), so `git status` there is clean."""
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         workspace = plan.workspace_path if plan else None
-    if workspace:
+    if workspace and Path(workspace).is_dir():
         try:
             sync_index(Path(workspace))
         except GitError as exc:  # cosmetic: the commits are already in place
             log.warning("workspace_index_sync_failed", error=str(exc))
-    with runtime.transaction() as session:
-        plan = state.lock_plan(session, plan_id)
-        if plan.current_wave != wave:
-            return
-        tasks = state.tasks_of(session, plan_id)
-        wave_of = wave_numbers(state.task_views(session, plan, tasks))
-        members = [t for n, t in tasks.items() if wave_of[n] == wave]
-        if any(t.status not in TERMINAL for t in members):
-            return
-        stats: dict[str, Any] = {"tasks": len(members)}
-        for status in ("completed", "failed", "blocked", "skipped"):
-            stats[status] = sum(1 for t in members if t.status == status)
-        stats["cost_usd"] = round(sum(t.cost_usd for t in members), 6)
-        plan.current_wave = None
-        state.emit(session, plan, WaveExecutionComplete(wave_number=wave, stats=stats))
 
 
 def fail_run(runtime: Runtime, plan_id: uuid.UUID, error: str) -> None:
     """An unexpected error stopped the run: the plan is marked failed with the reason."""
-    with runtime.transaction() as session:
+    with state.writing(runtime) as session:
         plan = state.lock_plan(session, plan_id)
         if plan.status in ("in_progress", "paused"):
             change_plan_status(

@@ -85,8 +85,8 @@ def _run(plan_id: str) -> str:
         if decision["action"] == "wait":
             DBOS.recv(CONTROL_TOPIC, timeout_seconds=WAIT_SECONDS)
             continue
+        # The last task of a wave to finish reports the wave complete, in its own transaction.
         run_batch(plan_id, [int(n) for n in decision["tasks"]])
-        close_wave_step(plan_id, int(decision["wave"]))
         finished_wave = int(decision["wave"])
 
 
@@ -108,11 +108,6 @@ def gate_step(plan_id: str, wave: int | None) -> bool:
 @DBOS.step(name="masterplan.completion_reviews")
 def completion_reviews_step(plan_id: str) -> None:
     quality.after_completion(current_runtime(), uuid.UUID(plan_id))
-
-
-@DBOS.step(name="masterplan.close_wave")
-def close_wave_step(plan_id: str, wave: int) -> None:
-    waves.close_wave(current_runtime(), uuid.UUID(plan_id), wave)
 
 
 @DBOS.step(name="masterplan.fail_run")
