@@ -24,7 +24,8 @@ from masterplan.auth.users_endpoints import router as users_router
 from masterplan.config import Settings
 from masterplan.conversations.endpoints import router as conversations_router
 from masterplan.discovery.endpoints import router as discovery_router
-from masterplan.durable import launch_durable, shutdown_durable
+from masterplan.durable import connect_client, disconnect_client, launch_durable, shutdown_durable
+from masterplan.durable import readiness as durable_readiness
 from masterplan.errors import DomainError, ErrorBody, ErrorResponse, NotFound, TooManyRequests
 from masterplan.execution.endpoints import router as execution_router
 from masterplan.generation.endpoints import router as generation_router
@@ -78,7 +79,7 @@ def api_router() -> APIRouter:
 
     @router.get("/ready", response_model=Readiness, tags=["system"], responses={503: {"model": Readiness}})
     def ready(request: Request) -> Response:
-        """Readiness: the database answers and durable execution is running in this process."""
+        """Readiness: the database answers, and workflows run here or the workers' queues are reachable."""
         runtime: Runtime = request.app.state.runtime
         database = "ok"
         try:
@@ -86,9 +87,11 @@ def api_router() -> APIRouter:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means not ready
             database = f"unreachable: {type(exc).__name__}"
-        durable = "ok" if getattr(request.app.state, "durable", False) else "not running"
+        durable = durable_readiness() if getattr(request.app.state, "durable", False) else "not running"
         body = Readiness(
-            status="ok" if database == "ok" else "unavailable", database=database, durable_execution=durable
+            status="ok" if database == durable == "ok" else "unavailable",
+            database=database,
+            durable_execution=durable,
         )
         return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
@@ -119,12 +122,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             ensure_local_user(session, settings)
             ensure_admin_token(session, settings)
         app.state.runtime = rt
-        launch_durable(rt)
+        if settings.embedded_worker:
+            launch_durable(rt)
+        else:  # API-only: executions and generations go to the queues `masterplan worker` reads
+            connect_client(rt)
         app.state.durable = True
         try:
             yield
         finally:
             shutdown_durable()
+            disconnect_client()
             app.state.durable = False
             if owned:
                 rt.close()

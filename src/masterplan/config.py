@@ -86,6 +86,18 @@ class Settings(BaseSettings):
     gate_should_pass_rate: float = Field(0.95, ge=0, le=1, description="Gate S: share of should tests passing.")
 
     executor_id: str = Field("", description="Unique id of this process for durable execution.")
+    embedded_worker: bool = Field(
+        True, description="serve runs executions and generations; false (serve --no-worker): workers do."
+    )
+    worker_concurrency: int = Field(
+        8, ge=1, le=256, description="Executions (and, apart, generations) one worker runs at once."
+    )
+    lease_seconds: float = Field(
+        15.0, ge=2, description="PostgreSQL: a runner silent this long is dead; its workflows are recovered."
+    )
+    otlp_endpoint: str = Field(
+        "", description="OTLP/HTTP traces URL for OpenTelemetry spans (masterplan[otel]); empty: off."
+    )
     application_version: str = "masterplan-1"
 
     @field_validator("cors_origins", mode="before")

@@ -9,12 +9,16 @@ import importlib
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-from dbos import DBOS, DBOSConfig
+import psycopg
+from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID, StepOptions
+from dbos._registrations import get_dbos_func_name
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from masterplan.db import normalize_url
 from masterplan.runtime import Runtime
@@ -27,10 +31,67 @@ WORKFLOW_MODULES: list[str] = [
 ]
 # Called (as "module:function") with the runtime around launch, and before shutdown.
 BEFORE_LAUNCH: list[str] = ["masterplan.execution.control:allow_runs"]
-AFTER_LAUNCH: list[str] = ["masterplan.execution.control:resume_orphaned_runs"]
+AFTER_LAUNCH: list[str] = [
+    "masterplan.execution.control:resume_orphaned_runs",
+    "masterplan.workers.leases:take_lease",
+]
 BEFORE_SHUTDOWN: list[str] = ["masterplan.execution.control:stop_runs"]
+# Called with no argument once DBOS stopped (nothing runs or dequeues here any more).
+AFTER_SHUTDOWN: list[str] = ["masterplan.workers.leases:release_lease"]
+# The queues `masterplan worker` processes listen to; an API-only process enqueues there.
+EXECUTION_QUEUE = "masterplan.executions"
+GENERATION_QUEUE = "masterplan.generations"
+WORKER_QUEUES = (EXECUTION_QUEUE, GENERATION_QUEUE)
+
+DISCONNECT_MESSAGES = ("server closed the connection", "connection", "terminating", "shutdown", "restart")
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """A lost or refused database connection (e.g. PostgreSQL restarting), as opposed to a wrong query."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError | InterfaceError | psycopg.OperationalError | psycopg.InterfaceError):
+        text = str(exc).lower()
+        return any(message in text for message in DISCONNECT_MESSAGES)
+    return False
+
+
+# Step options: a step cut off by a lost database connection runs again once the database answers
+# (steps are safe to repeat); about a minute in all before the run gives up.
+class StepRetry(TypedDict):
+    retries_allowed: bool
+    max_attempts: int
+    interval_seconds: float
+    backoff_rate: float
+    should_retry: Callable[[BaseException], bool]
+
+
+RECONNECT: StepRetry = {
+    "retries_allowed": True,
+    "max_attempts": 12,
+    "interval_seconds": 0.5,
+    "backoff_rate": 1.5,
+    "should_retry": is_disconnect,
+}
+
+
+def reconnecting_step(name: str) -> StepOptions:
+    """Options of a step run through a reservation, with RECONNECT's retries."""
+    return {
+        "name": name,
+        "retries_allowed": RECONNECT["retries_allowed"],
+        "max_attempts": RECONNECT["max_attempts"],
+        "interval_seconds": RECONNECT["interval_seconds"],
+        "backoff_rate": RECONNECT["backoff_rate"],
+        "should_retry": RECONNECT["should_retry"],
+    }
+
 
 _current: Runtime | None = None
+_executor_id: str | None = None
+_queued = False  # this process hands new workflows to the queues instead of running them itself
+_client: DBOSClient | None = None  # API-only processes reach DBOS through a client
+_client_version = ""
 
 
 def current_runtime() -> Runtime:
@@ -42,6 +103,16 @@ def current_runtime() -> Runtime:
 
 def is_launched() -> bool:
     return _current is not None
+
+
+def is_queued() -> bool:
+    """Whether this process is a worker: it dequeues from WORKER_QUEUES and enqueues new workflows there."""
+    return _current is not None and _queued
+
+
+def current_executor_id() -> str | None:
+    """The DBOS executor id of this process, while durable execution runs here."""
+    return _executor_id if _current is not None else None
 
 
 def system_database_url(runtime: Runtime) -> str:
@@ -77,13 +148,20 @@ def _hook(target: str) -> Callable[..., Any] | None:
     return fn
 
 
-def launch_durable(runtime: Runtime, *, executor_id: str | None = None, recover: bool | None = None) -> None:
+def launch_durable(
+    runtime: Runtime,
+    *,
+    executor_id: str | None = None,
+    recover: bool | None = None,
+    queues: tuple[str, ...] | None = None,
+) -> None:
     """Configure and launch DBOS for this process; pending runs of this executor resume.
 
     `recover` (default: when no executor id is given, i.e. a serving process) also starts runs whose
     workflow never started; short-lived CLI processes with their own executor id leave them alone.
+    `queues` (workers): dequeue only from these queues, and start new workflows on them too.
     """
-    global _current
+    global _current, _executor_id, _queued
     if _current is not None:
         raise RuntimeError("durable execution is already launched in this process")
     for module in WORKFLOW_MODULES:
@@ -106,16 +184,18 @@ def launch_durable(runtime: Runtime, *, executor_id: str | None = None, recover:
         "notification_listener_polling_interval_sec": 0.05,
         "log_level": "WARNING",
     }
-    _current = runtime
+    _current, _executor_id, _queued = runtime, config["executor_id"], queues is not None
     try:
         for target in BEFORE_LAUNCH:
             hook = _hook(target)
             if hook is not None:
                 hook(runtime)
         DBOS(config=config)
+        if queues is not None:
+            DBOS.listen_queues(list(queues))
         DBOS.launch()
     except BaseException:
-        _current = None
+        _current, _executor_id, _queued = None, None, False
         raise
     if recover is False or (recover is None and executor_id is not None):
         return
@@ -137,4 +217,78 @@ def shutdown_durable(*, drain_seconds: float = 5.0) -> None:
                 hook(drain_seconds)
     finally:
         DBOS.destroy(destroy_registry=False)
-        _current = None
+        _current, _executor_id, _queued = None, None, False
+        for target in AFTER_SHUTDOWN:
+            hook = _hook(target)
+            if hook is not None:
+                hook()
+
+
+def connect_client(runtime: Runtime) -> None:
+    """API-only process (`serve --no-worker`): reach DBOS through a client; workers run the workflows."""
+    global _client, _client_version
+    if _client is None:
+        url = system_database_url(runtime)
+        DBOS.migrate(url)  # the client creates no tables; workers may not have started yet
+        _client = DBOSClient(system_database_url=url, application_name="masterplan")
+        _client_version = runtime.settings.application_version
+
+
+def disconnect_client() -> None:
+    global _client
+    if _client is not None:
+        _client.destroy()
+        _client = None
+
+
+def readiness() -> str:
+    """`ok` when this process can start workflows: it runs them, or reaches the queues the workers read."""
+    if _current is not None:
+        return "ok"
+    if _client is None:
+        return "not running"
+    try:
+        _client.check_connection()
+    except Exception as exc:  # any driver error means the queues are out of reach
+        return f"unreachable: {type(exc).__name__}"
+    return "ok"
+
+
+@contextmanager
+def dbos_client(runtime: Runtime) -> Iterator[DBOSClient]:
+    """This process's DBOS client, or a short-lived one (CLI commands)."""
+    if _client is not None:
+        yield _client
+        return
+    client = DBOSClient(system_database_url=system_database_url(runtime), application_name="masterplan")
+    try:
+        yield client
+    finally:
+        client.destroy()
+
+
+def start_workflow(fn: Callable[..., Any], workflow_id: str, *args: Any, queue: str) -> None:
+    """Start a workflow under its id (starting an id twice runs it once).
+
+    The embedded default runs it in this process. Workers enqueue it on `queue`, and so does an API-only
+    process (through its client): whichever worker is free picks it up.
+    """
+    if _current is not None and not _queued:
+        with SetWorkflowID(workflow_id):
+            DBOS.start_workflow(fn, *args)
+        return
+    if _current is not None:
+        with SetWorkflowID(workflow_id):
+            DBOS.enqueue_workflow(queue, fn, *args)
+        return
+    if _client is None:
+        raise RuntimeError("durable execution is not running in this process")
+    _client.enqueue(
+        {
+            "workflow_name": get_dbos_func_name(fn),
+            "queue_name": queue,
+            "workflow_id": workflow_id,
+            "app_version": _client_version,
+        },
+        *args,
+    )

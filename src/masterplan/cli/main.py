@@ -16,6 +16,7 @@ from masterplan.cli.evaluate import evaluate
 from masterplan.cli.execute import register as register_execution
 from masterplan.cli.generate import models_table, plan
 from masterplan.cli.watch import watch
+from masterplan.cli.worker import worker
 from masterplan.config import Settings
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command()(login)
 app.command()(logout)
 app.command()(plan)
 app.command()(watch)
+app.command()(worker)
 register_execution(app)
 
 
@@ -43,19 +45,24 @@ register_execution(app)
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    worker: Annotated[
+        bool, typer.Option(help="Run executions and generations here; --no-worker: `masterplan worker` does.")
+    ] = True,
 ) -> None:
-    """Run the API (and the UI when built) on one machine."""
+    """Run the API (and the UI when built); with --no-worker, only the API (scale-out, see docs/scale.md)."""
     import uvicorn
 
     from masterplan.auth.bootstrap import base_url, bootstrap_sign_in
     from masterplan.logging import configure_logging
+    from masterplan.observability.tracing import configure_tracing
     from masterplan.realtime.server import create_asgi_app
     from masterplan.runtime import build_runtime
 
-    settings = Settings()
+    settings = Settings() if worker else Settings(embedded_worker=False)
     host = host or settings.host
     port = port or settings.port
     configure_logging()
+    configure_tracing(settings, role="serve" if settings.embedded_worker else "api")
     runtime = build_runtime(settings)
     try:
         link = bootstrap_sign_in(runtime, host=host, port=port)

@@ -9,13 +9,13 @@ import uuid
 from typing import Any
 
 import structlog
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 
 from masterplan.conversations import service
-from masterplan.durable import current_runtime
+from masterplan.durable import GENERATION_QUEUE, current_runtime, start_workflow
 from masterplan.errors import ConfigurationError
 from masterplan.llm import CallUsage, resolve_model, run_agent, usage_of
 
@@ -131,6 +131,13 @@ async def chat_reply_workflow(
 def launch_chat_reply(
     conversation_id: uuid.UUID, owner_id: uuid.UUID, reply_id: uuid.UUID, model: str | None
 ) -> None:
-    """Start the reply's workflow (its id is the reply's message id)."""
-    with SetWorkflowID(str(reply_id)):
-        DBOS.start_workflow(chat_reply_workflow, str(conversation_id), str(owner_id), str(reply_id), model)
+    """Start the reply's workflow (its id is the reply's message id), here or on a worker."""
+    start_workflow(
+        chat_reply_workflow,
+        str(reply_id),
+        str(conversation_id),
+        str(owner_id),
+        str(reply_id),
+        model,
+        queue=GENERATION_QUEUE,
+    )

@@ -10,10 +10,10 @@ from contextlib import suppress
 from typing import TypeVar
 
 import structlog
-from dbos import DBOS, DBOSClient, SetWorkflowID
+from dbos import DBOS
 from sqlalchemy import select
 
-from masterplan.durable import is_launched, system_database_url
+from masterplan.durable import EXECUTION_QUEUE, dbos_client, is_launched, start_workflow
 from masterplan.execution.atom import stopping
 from masterplan.execution.workflow import CONTROL_TOPIC, active_runs, execute_plan, wait_for_runs
 from masterplan.models import Masterplan
@@ -25,9 +25,8 @@ LIVE = frozenset({"PENDING", "ENQUEUED", "DELAYED"})
 
 
 def start_run(plan_id: uuid.UUID, execution_id: str) -> None:
-    """Start the durable run of a plan under its execution id (returns at once)."""
-    with SetWorkflowID(execution_id):
-        DBOS.start_workflow(execute_plan, str(plan_id))
+    """Start the durable run of a plan under its execution id (returns at once; here or on a worker)."""
+    start_workflow(execute_plan, execution_id, str(plan_id), queue=EXECUTION_QUEUE)
 
 
 def run_status(runtime: Runtime, execution_id: str) -> str | None:
@@ -35,14 +34,12 @@ def run_status(runtime: Runtime, execution_id: str) -> str | None:
     if is_launched():
         found = DBOS.get_workflow_status(execution_id)
         return found.status if found else None
-    client = DBOSClient(system_database_url=system_database_url(runtime))
-    try:
-        remote: str = client.retrieve_workflow(execution_id).get_status().status
-        return remote
-    except Exception:
-        return None
-    finally:
-        client.destroy()
+    with dbos_client(runtime) as client:
+        try:
+            remote: str = client.retrieve_workflow(execution_id).get_status().status
+            return remote
+        except Exception:
+            return None
 
 
 def nudge(runtime: Runtime, execution_id: str | None) -> None:
@@ -53,11 +50,8 @@ def nudge(runtime: Runtime, execution_id: str | None) -> None:
         if is_launched():
             DBOS.send(execution_id, "wake", topic=CONTROL_TOPIC)
             return
-        client = DBOSClient(system_database_url=system_database_url(runtime))
-        try:
+        with dbos_client(runtime) as client:
             client.send(execution_id, "wake", topic=CONTROL_TOPIC)
-        finally:
-            client.destroy()
     except Exception as exc:  # the state is in the database; a lost wake-up only delays the run
         log.warning("execution_nudge_failed", execution_id=execution_id, error=str(exc))
 

@@ -21,12 +21,14 @@ from typing import Any
 
 from dbos import DBOS
 
-from masterplan.durable import current_runtime
+from masterplan.durable import RECONNECT, current_runtime, reconnecting_step
 from masterplan.execution import quality, waves
 from masterplan.execution.atom import Interrupted, run_atom, stopping
+from masterplan.observability.context import plan_scope, task_scope
 
 CONTROL_TOPIC = "masterplan.control"
 WAIT_SECONDS = 30.0
+TASK_STEP = reconnecting_step("masterplan.execute_task")
 
 _active: set[str] = set()
 _active_changed = threading.Condition()
@@ -59,7 +61,8 @@ def wait_for_runs(timeout: float) -> bool:
 @DBOS.workflow(name="masterplan.execute_plan")
 def execute_plan(plan_id: str) -> str:
     """Run the plan's waves until nothing runnable remains; returns the final plan status."""
-    with _tracked(DBOS.workflow_id or plan_id):
+    run_id = DBOS.workflow_id or plan_id
+    with _tracked(run_id), plan_scope(current_runtime(), plan_id, run_id):
         try:
             return _run(plan_id)
         except Exception as exc:
@@ -90,37 +93,38 @@ def _run(plan_id: str) -> str:
         finished_wave = int(decision["wave"])
 
 
-@DBOS.step(name="masterplan.decide")
+@DBOS.step(name="masterplan.decide", **RECONNECT)
 def decide_step(plan_id: str) -> dict[str, Any]:
     return waves.next_decision(current_runtime(), uuid.UUID(plan_id))
 
 
-@DBOS.step(name="masterplan.derive_tests")
+@DBOS.step(name="masterplan.derive_tests", **RECONNECT)
 def derive_tests_step(plan_id: str) -> None:
     quality.before_execution(current_runtime(), uuid.UUID(plan_id))
 
 
-@DBOS.step(name="masterplan.gate")
+@DBOS.step(name="masterplan.gate", **RECONNECT)
 def gate_step(plan_id: str, wave: int | None) -> bool:
     return quality.gate(current_runtime(), uuid.UUID(plan_id), wave)
 
 
-@DBOS.step(name="masterplan.completion_reviews")
+@DBOS.step(name="masterplan.completion_reviews", **RECONNECT)
 def completion_reviews_step(plan_id: str) -> None:
     quality.after_completion(current_runtime(), uuid.UUID(plan_id))
 
 
-@DBOS.step(name="masterplan.fail_run")
+@DBOS.step(name="masterplan.fail_run", **RECONNECT)
 def fail_run_step(plan_id: str, error: str) -> None:
     waves.fail_run(current_runtime(), uuid.UUID(plan_id), error)
 
 
 def atom_step(plan_id: str, number: int) -> dict[str, Any]:
     """The step body of one task; a finished task gets its confidence (and maybe a review)."""
-    result = run_atom(current_runtime(), uuid.UUID(plan_id), number)
-    if result["status"] in ("completed", "failed"):
-        quality.after_task(current_runtime(), uuid.UUID(plan_id), number)
-    return result
+    with task_scope(current_runtime(), plan_id, number):
+        result = run_atom(current_runtime(), uuid.UUID(plan_id), number)
+        if result["status"] in ("completed", "failed"):
+            quality.after_task(current_runtime(), uuid.UUID(plan_id), number)
+        return result
 
 
 def run_batch(plan_id: str, numbers: list[int]) -> list[dict[str, Any]]:
@@ -132,7 +136,10 @@ def run_batch(plan_id: str, numbers: list[int]) -> list[dict[str, Any]]:
         if stopping.is_set():
             raise Interrupted
         return reservations[index].run(
-            {"name": "masterplan.execute_task"}, atom_step, plan_id, numbers[index]
+            TASK_STEP,
+            atom_step,
+            plan_id,
+            numbers[index],
         )
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="masterplan-task") as pool:

@@ -12,13 +12,13 @@ import uuid
 from typing import Any
 
 import structlog
-from dbos import DBOS, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, WorkflowHandle
 from pydantic_ai.exceptions import ModelAPIError, UnexpectedModelBehavior
 
 from masterplan.discovery.agent import run_discovery
 from masterplan.discovery.schemas import DiscoveryOutput
 from masterplan.discovery.service import record_discovery_event, store_discovery
-from masterplan.durable import current_runtime
+from masterplan.durable import GENERATION_QUEUE, RECONNECT, current_runtime, start_workflow
 from masterplan.errors import ConfigurationError, DomainError
 from masterplan.events.schemas import (
     DiscoveryComplete,
@@ -33,6 +33,7 @@ from masterplan.generation.prompts import milestone_prompt, skeleton_prompt
 from masterplan.generation.schemas import PlanSkeleton
 from masterplan.llm import CallUsage, configured_name, resolve_model
 from masterplan.llm.errors import model_failure_reason
+from masterplan.observability.context import generation_scope
 from masterplan.plans.schemas import TaskDocument
 
 log = structlog.get_logger(__name__)
@@ -62,7 +63,7 @@ def _progress_writer(generation_id: str, tokens_before: CallUsage, make_event: A
     return write
 
 
-@DBOS.step(name="generation.begin")
+@DBOS.step(name="generation.begin", **RECONNECT)
 def begin_step(generation_id: str) -> dict[str, Any]:
     """Mark the generation running (discovery stage) and announce discovery; returns its inputs."""
 
@@ -87,7 +88,7 @@ def begin_step(generation_id: str) -> dict[str, Any]:
     return result
 
 
-@DBOS.step(name="generation.discover")
+@DBOS.step(name="generation.discover", **RECONNECT)
 async def discover_step(generation_id: str, request_text: str, model: str | None) -> dict[str, Any]:
     """The discovery call, with progress events while it runs."""
     resolved = resolve_model("discovery", current_runtime().settings, override=model)
@@ -103,7 +104,7 @@ async def discover_step(generation_id: str, request_text: str, model: str | None
     return {"output": output.model_dump(mode="json"), "usage": usage.model_dump()}
 
 
-@DBOS.step(name="generation.store_discovery")
+@DBOS.step(name="generation.store_discovery", **RECONNECT)
 def store_discovery_step(generation_id: str, output: dict[str, Any], usage: dict[str, Any]) -> str:
     """Store the discovery document, announce it, and move on to planning; safe to repeat."""
 
@@ -155,7 +156,7 @@ def store_discovery_step(generation_id: str, output: dict[str, Any], usage: dict
     return result
 
 
-@DBOS.step(name="generation.examples")
+@DBOS.step(name="generation.examples", **RECONNECT)
 def examples_step(owner_id: str, request_text: str) -> dict[str, Any]:
     """Few-shot material: the owner's most similar approved/completed plans, then shipped examples."""
 
@@ -171,7 +172,7 @@ def examples_step(owner_id: str, request_text: str) -> dict[str, Any]:
     return result
 
 
-@DBOS.step(name="generation.skeleton")
+@DBOS.step(name="generation.skeleton", **RECONNECT)
 async def skeleton_step(
     generation_id: str,
     request_text: str,
@@ -229,7 +230,7 @@ async def on_progress_final(
     await asyncio.to_thread(_in_transaction, record)
 
 
-@DBOS.step(name="generation.milestone")
+@DBOS.step(name="generation.milestone", **RECONNECT)
 async def milestone_step(
     generation_id: str,
     request_text: str,
@@ -281,7 +282,7 @@ async def milestone_step(
     return {"tasks": [t.model_dump(mode="json") for t in tasks], "usage": call.model_dump()}
 
 
-@DBOS.step(name="generation.finish")
+@DBOS.step(name="generation.finish", **RECONNECT)
 def finish_step(
     generation_id: str, skeleton: dict[str, Any], tasks: list[list[dict[str, Any]]], usage: dict[str, Any]
 ) -> str:
@@ -309,7 +310,7 @@ def finish_step(
     return result
 
 
-@DBOS.step(name="generation.fail")
+@DBOS.step(name="generation.fail", **RECONNECT)
 def fail_step(generation_id: str, reason: str, usage: dict[str, Any]) -> None:
     """Store the failure reason; no plan rows were written."""
 
@@ -332,6 +333,11 @@ def failure_reason(exc: BaseException) -> str:
 @DBOS.workflow(name=WORKFLOW_NAME)
 async def generation_workflow(generation_id: str, model: str | None = None) -> str | None:
     """Discovery then incremental planning; returns the new plan's id, or None when generation failed."""
+    with generation_scope(current_runtime(), generation_id):
+        return await _generate(generation_id, model)
+
+
+async def _generate(generation_id: str, model: str | None) -> str | None:
     usage = CallUsage()
     try:
         inputs = await asyncio.to_thread(begin_step, generation_id)
@@ -384,8 +390,7 @@ async def generation_workflow(generation_id: str, model: str | None = None) -> s
 
 def launch_generation(generation_id: uuid.UUID, model: str | None = None) -> None:
     """Start the generation's workflow (its id is the generation id, so starting twice runs it once)."""
-    with SetWorkflowID(str(generation_id)):
-        DBOS.start_workflow(generation_workflow, str(generation_id), model)
+    start_workflow(generation_workflow, str(generation_id), str(generation_id), model, queue=GENERATION_QUEUE)
 
 
 def wait_generation(generation_id: uuid.UUID) -> str | None:

@@ -9,6 +9,7 @@ from masterplan.models.history import HistoryEntry, MasterplanVersion
 from masterplan.models.plan import Masterplan, Milestone, Phase, Subtask, Task, TaskAttempt
 from masterplan.models.quality import AcceptanceTest, AcceptanceTestRun, PlanReviewIteration, Review
 from masterplan.models.user import ApiToken, User
+from masterplan.models.worker import WorkerLease
 
 __all__ = [
     "AcceptanceTest",
@@ -36,4 +37,5 @@ __all__ = [
     "Task",
     "TaskAttempt",
     "User",
+    "WorkerLease",
 ]

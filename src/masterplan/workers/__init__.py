@@ -1,0 +1,1 @@
+"""Scale-out: worker processes, leases and recovery of dead executors."""

@@ -1,0 +1,36 @@
+"""`serve --no-worker` runs no execution itself; `masterplan worker` processes pick the runs up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from masterplan.plans.synthetic import synthetic_plan
+from masterplan.runtime import Runtime
+from tests.scale.cluster import API, HEADERS, assert_each_task_done_once, cluster, plan_row, wait_finished
+
+pytestmark = pytest.mark.slow
+TASKS = 12
+
+
+def test_an_api_only_process_leaves_runs_to_the_workers(pg_runtime: Runtime, tmp_path: Path) -> None:
+    with cluster(pg_runtime, tmp_path / "logs", MASTERPLAN_MODEL="sim", MASTERPLAN_PARALLELISM="4") as c:
+        c.start_api()
+        started = c.run_plan(synthetic_plan(TASKS, seed=3))
+        plan_id = started["plan_id"]
+        # Nothing runs the plan until a worker starts: its run waits on the queue.
+        ready = httpx.get(f"{c.api_url}/api/v1/ready").json()
+        assert ready["durable_execution"] == "ok"
+        status = c.workflow(started["execution_id"])
+        assert status is not None and status[0] == "ENQUEUED"
+        assert plan_row(pg_runtime, plan_id).completed_tasks == 0
+        c.start_worker("worker-1")
+        final = wait_finished(pg_runtime, plan_id, timeout=90)
+        assert final.status == "completed", c.all_logs()
+        assert_each_task_done_once(pg_runtime, plan_id, Path(started["workspace_path"]), TASKS)
+        detail = httpx.get(f"{c.api_url}{API}/{plan_id}", headers=HEADERS).json()
+        assert detail["status"] == "completed"
+        status = c.workflow(started["execution_id"])
+        assert status is not None and status[0] == "SUCCESS" and status[1].startswith("worker-")
