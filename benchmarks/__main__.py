@@ -1,6 +1,8 @@
 """Run every benchmarks/*_bench.py (or those named on the command line), each in its own process.
 
-Each benchmark prints its figures; the output is also kept in benchmarks/results/<name>.txt.
+Each benchmark prints its figures; the output is also kept in benchmarks/results/<name>.txt, what it
+returned in <name>.json, and benchmarks/results/report.md and report.json gather every figure with its
+target or baseline, the ratio and the machine (see benchmarks/report.py).
 Run: .venv/bin/python -m benchmarks [execution plan_import ...]
 """
 
@@ -24,11 +26,14 @@ def main(argv: list[str]) -> int:
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     failed: list[str] = []
+    outcomes: dict[str, str] = {}
+    seconds: dict[str, float] = {}
     for name in wanted or names:
         print(f"== {name}", flush=True)
         start = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", f"benchmarks.{name}"],
+            # report.run_one runs the benchmark and keeps its results as JSON for the report.
+            [sys.executable, "-m", "benchmarks.report", "run", name, str(results / f"{name}.json")],
             cwd=HERE.parent,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -42,6 +47,7 @@ def main(argv: list[str]) -> int:
             print(line, end="", flush=True)
             lines.append(line)
         code = process.wait()
+        outcomes[name], seconds[name] = ("ok" if code == 0 else f"exit {code}"), time.perf_counter() - start
         (results / f"{name}.txt").write_text("".join(lines))
         print(
             f"== {name}: {'ok' if code == 0 else f'exit {code}'} in {time.perf_counter() - start:.0f} s",
@@ -49,6 +55,9 @@ def main(argv: list[str]) -> int:
         )
         if code != 0:
             failed.append(name)
+    from benchmarks.report import write_report
+
+    print(f"report: {write_report(wanted or names, outcomes, seconds)} (and report.json)", flush=True)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
