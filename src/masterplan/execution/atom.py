@@ -8,14 +8,16 @@ atomically and committed only when they differ from HEAD.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from masterplan.errors import ConfigurationError
@@ -24,6 +26,7 @@ from masterplan.execution import state
 from masterplan.execution.coder import CoderAnswer, CoderContext, rate_limiter, run_coder, temperature_for
 from masterplan.execution.scheduler import TERMINAL
 from masterplan.execution.validation import ValidationReport, validate_files
+from masterplan.execution.writer import write
 from masterplan.llm import CoderOutput, ResolvedModel, resolve_model
 from masterplan.models import Masterplan, Subtask, Task, TaskAttempt
 from masterplan.plans.graph import dependents_closure
@@ -74,6 +77,7 @@ def run_atom(runtime: Runtime, plan_id: uuid.UUID, number: int) -> dict[str, Any
     feedback: list[str] = list(start.feedback)
     output = start.stored_output
     retry = start.retry_count
+    checking: Future[ValidationReport] | None = None
     while True:
         if output is None:
             if stopping.is_set():
@@ -81,6 +85,10 @@ def run_atom(runtime: Runtime, plan_id: uuid.UUID, number: int) -> dict[str, Any
             if retry > start.retry_count and not plan_running(runtime, plan_id):
                 return {"task_number": number, "status": "deferred"}
             answer = run_coder(resolved, start.context, attempt=retry + 1, feedback=feedback, limiter=limiter)
+            if answer.output is not None:  # validation needs no database: it runs while the answer is stored
+                checking = _validation_pool().submit(
+                    validate_files, [(f.path, f.content) for f in answer.output.files]
+                )
             verdict = record_answer(runtime, plan_id, start.task_id, answer, resolved, retry + 1)
             if verdict == "failed":
                 return {"task_number": number, "status": "failed"}
@@ -89,7 +97,8 @@ def run_atom(runtime: Runtime, plan_id: uuid.UUID, number: int) -> dict[str, Any
                 continue
             output = answer.output
         files = [(f.path, f.content) for f in output.files]
-        report = validate_files(files)
+        report = checking.result() if checking is not None else validate_files(files)
+        checking = None
         if not report.passed:
             if finish_invalid(runtime, plan_id, start.task_id, report) == "failed":
                 return {"task_number": number, "status": "failed"}
@@ -104,9 +113,32 @@ def run_atom(runtime: Runtime, plan_id: uuid.UUID, number: int) -> dict[str, Any
         return {"task_number": number, "status": "completed", "commit_sha": sha}
 
 
+@functools.cache
+def _validation_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="masterplan-validate")
+
+
 def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
     """Move the task to in_progress (or find where a crashed run left it) and gather its context."""
-    with state.writing(runtime) as session:  # short: other tasks of the wave wait for this lock
+    with runtime.reading() as session:
+        plan = session.get(Masterplan, plan_id)
+        task = _task(session, plan_id, number)
+        if plan is not None and task.status in TERMINAL:
+            return AtomStart(outcome=task.status)
+        if plan is not None and plan.status != "in_progress":
+            if task.status == "in_progress":
+                write(runtime, lambda s: _unclaim(s, plan_id, number))
+            return AtomStart(outcome="deferred")
+        # The wave's decision already moved it to in_progress: nothing to write before the model call.
+        claimed = (
+            plan is not None
+            and task.status in ("in_progress", "validating")
+            and plan.actual_cost_usd < plan.hard_cost_limit_usd
+        )
+        if claimed:
+            return _context(session, plan_id, number)
+
+    def op(session: Session) -> AtomStart | None:
         plan = state.lock_plan(session, plan_id)
         task = _task(session, plan_id, number)
         if task.status in TERMINAL:
@@ -122,8 +154,21 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
         if task.status == "ready":
             state.set_task_status(session, plan, task, "in_progress")
             _atom_progress(session, plan, task, "started", 1)
+        return None
+
+    outcome = write(runtime, op)
+    if outcome is not None:
+        return outcome
     with runtime.reading() as session:
         return _context(session, plan_id, number)
+
+
+def _unclaim(session: Session, plan_id: uuid.UUID, number: int) -> None:
+    """A task claimed by the wave but not started (the plan was paused meanwhile) is ready again."""
+    plan = state.lock_plan(session, plan_id)
+    task = _task(session, plan_id, number)
+    if task.status == "in_progress" and plan.status != "in_progress":
+        state.set_task_status(session, plan, task, "ready", "waiting: the plan is not running")
 
 
 def _context(session: Session, plan_id: uuid.UUID, number: int) -> AtomStart:
@@ -167,7 +212,8 @@ def record_answer(
     attempt_in_run: int,
 ) -> str:
     """Store the attempt (tokens, cost, answer); `validating`, `retry` or `failed` comes next."""
-    with state.writing(runtime) as session:
+
+    def op(session: Session) -> str:
         plan = state.lock_plan(session, plan_id)
         task = _task_by_id(session, task_id)
         number = (
@@ -198,10 +244,13 @@ def record_answer(
             return "validating"
         return _attempt_failed(session, plan, task, [answer.error or "no answer"])
 
+    return write(runtime, op)
+
 
 def finish_invalid(runtime: Runtime, plan_id: uuid.UUID, task_id: uuid.UUID, report: ValidationReport) -> str:
     """Store a failed validation; the task goes back to in_progress for a retry, or fails."""
-    with state.writing(runtime) as session:
+
+    def op(session: Session) -> str:
         plan = state.lock_plan(session, plan_id)
         task = _task_by_id(session, task_id)
         attempt = _latest_attempt(session, task_id)
@@ -214,6 +263,8 @@ def finish_invalid(runtime: Runtime, plan_id: uuid.UUID, task_id: uuid.UUID, rep
         state.set_task_status(session, plan, task, "in_progress", "validation failed")
         return _attempt_failed(session, plan, task, report.errors)
 
+    return write(runtime, op)
+
 
 def finish_success(
     runtime: Runtime,
@@ -224,7 +275,8 @@ def finish_success(
     sha: str | None,
 ) -> None:
     """The task is done: attempt passed, subtasks done, files and commit recorded, counters current."""
-    with state.writing(runtime) as session:
+
+    def op(session: Session) -> None:
         plan = state.lock_plan(session, plan_id)
         task = _task_by_id(session, task_id)
         if task.status == "completed":
@@ -239,8 +291,7 @@ def finish_success(
         task.modified_files = paths
         task.commit_sha = sha
         task.last_error = None
-        for subtask in session.scalars(select(Subtask).where(Subtask.task_id == task_id)):
-            subtask.status = "completed"
+        session.execute(update(Subtask).where(Subtask.task_id == task_id).values(status="completed"))
         state.set_task_status(session, plan, task, "completed")
         state.refresh_progress(session, plan)
         _complete_events(
@@ -253,6 +304,8 @@ def finish_success(
         state.close_wave_if_done(session, plan)
         state.apply_cost_guardrails(session, plan)
 
+    write(runtime, op)
+
 
 def plan_running(runtime: Runtime, plan_id: uuid.UUID) -> bool:
     """Whether the plan still accepts new model calls (not paused, cancelled or over budget)."""
@@ -263,10 +316,13 @@ def plan_running(runtime: Runtime, plan_id: uuid.UUID) -> bool:
 
 def pause_plan(runtime: Runtime, plan_id: uuid.UUID, reason: str) -> None:
     """Pause a running plan for a reason the user must fix (e.g. no model configured)."""
-    with state.writing(runtime) as session:
+
+    def op(session: Session) -> None:
         plan = state.lock_plan(session, plan_id)
         if plan.status == "in_progress":
             change_plan_status(session, plan, "paused", actor=None, action="pause", reason=reason)
+
+    write(runtime, op)
 
 
 def _attempt_failed(session: Session, plan: Masterplan, task: Task, errors: list[str]) -> str:

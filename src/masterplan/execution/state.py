@@ -6,10 +6,8 @@ from the rows (never incremented), so repeating a step after a crash cannot doub
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,34 +21,24 @@ from masterplan.execution.scheduler import TERMINAL, TaskView
 from masterplan.models import Masterplan, Milestone, Phase, Task, TaskAttempt
 from masterplan.plans.service import change_plan_status
 from masterplan.plans.transitions import move_task
-from masterplan.runtime import Runtime
 
 COST_LIMIT = "cost_limit"
 
-_write_locks: dict[int, threading.Lock] = {}
-_write_locks_guard = threading.Lock()
 
-
-@contextmanager
-def writing(runtime: Runtime) -> Iterator[Session]:
-    """A write transaction of the engine. On SQLite the engine's own writers queue on a lock in this
-    process: a writer waiting in SQLite's busy handler sleeps in growing steps (up to 100 ms), a
-    thread waiting on a lock takes over the moment the previous transaction commits."""
-    if not runtime.settings.is_sqlite:
-        with runtime.transaction() as session:
-            yield session
-        return
-    with _write_locks_guard:
-        lock = _write_locks.setdefault(id(runtime.engine), threading.Lock())
-    with lock, runtime.transaction() as session:
-        yield session
+LOCKED_KEY = "masterplan.locked_plans"
 
 
 def lock_plan(session: Session, plan_id: uuid.UUID) -> Masterplan:
     """The plan row, locked for this transaction (every execution write takes this lock first)."""
+    locked: set[uuid.UUID] = session.info.setdefault(LOCKED_KEY, set())
+    if plan_id in locked:  # already locked by an earlier operation of this (grouped) transaction
+        held = session.get(Masterplan, plan_id)
+        if held is not None:
+            return held
     plan = session.scalars(select(Masterplan).where(Masterplan.id == plan_id).with_for_update()).one_or_none()
     if plan is None:
         raise NotFound(f"masterplan {plan_id} not found", code="masterplan_not_found")
+    locked.add(plan_id)
     return plan
 
 
@@ -177,14 +165,13 @@ def refresh_cost(session: Session, plan: Masterplan) -> None:
 def refresh_progress(session: Session, plan: Masterplan) -> None:
     """Progress counters, percent and actual cost of the plan, recomputed from its tasks."""
     session.flush()
-    counts = dict(
-        session.execute(
-            select(Task.status, func.count()).where(Task.masterplan_id == plan.id).group_by(Task.status)
-        ).all()
-    )
-    cost = session.scalar(
-        select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(Task.masterplan_id == plan.id)
-    )
+    rows = session.execute(
+        select(Task.status, func.count(), func.coalesce(func.sum(Task.cost_usd), 0.0))
+        .where(Task.masterplan_id == plan.id)
+        .group_by(Task.status)
+    ).all()
+    counts = {status: int(count) for status, count, _ in rows}
+    cost = sum(float(spent) for _, _, spent in rows)
     plan.completed_tasks = counts.get("completed", 0)
     plan.failed_tasks = counts.get("failed", 0)
     plan.skipped_tasks = counts.get("skipped", 0)

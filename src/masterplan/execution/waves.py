@@ -10,9 +10,10 @@ import structlog
 from sqlalchemy.orm import Session
 
 from masterplan.errors import ConfigurationError
-from masterplan.events.schemas import WaveExecutionStart
+from masterplan.events.schemas import AtomExecutionProgress, WaveExecutionStart
 from masterplan.execution import state
 from masterplan.execution.scheduler import decide, wave_numbers
+from masterplan.execution.writer import write
 from masterplan.llm import configured_name, price_usd
 from masterplan.models import Masterplan, Task
 from masterplan.plans.estimates import TOKENS_IN, TOKENS_OUT
@@ -40,8 +41,7 @@ def estimated_cost(tasks: list[Task], runtime: Runtime) -> float:
 
 def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
     """Decide and record what runs next: tasks of a wave, a wait (paused, approval), or the end."""
-    with state.writing(runtime) as session:
-        decided = _decide(session, runtime, plan_id)
+    decided = write(runtime, lambda session: _decide(session, runtime, plan_id))
     if decided["action"] != "run":
         sync_workspace(runtime, plan_id)
     return decided
@@ -72,9 +72,22 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
             f"would pass the hard limit ${plan.hard_cost_limit_usd}",
         )
         return {"action": "wait", "reason": state.COST_LIMIT}
-    for task in batch:
+    for index, task in enumerate(batch):
         if task.status == "pending":
             state.set_task_status(session, plan, task, "ready")
+        # The tasks that start at once are claimed here, in one transaction, not one each.
+        if task.status == "ready" and index < runtime.settings.parallelism:
+            state.set_task_status(session, plan, task, "in_progress")
+            state.emit(
+                session,
+                plan,
+                AtomExecutionProgress(
+                    atom_id=f"task-{task.task_number}",
+                    status="started",
+                    current=1,
+                    total=task.max_retries + 1,
+                ),
+            )
     if plan.current_wave != decision.wave:
         plan.current_wave = decision.wave
         wave_of = wave_numbers(state.task_views(session, plan, tasks))
@@ -108,9 +121,12 @@ def sync_workspace(runtime: Runtime, plan_id: uuid.UUID) -> None:
 
 def fail_run(runtime: Runtime, plan_id: uuid.UUID, error: str) -> None:
     """An unexpected error stopped the run: the plan is marked failed with the reason."""
-    with state.writing(runtime) as session:
+
+    def op(session: Session) -> None:
         plan = state.lock_plan(session, plan_id)
         if plan.status in ("in_progress", "paused"):
             change_plan_status(
                 session, plan, "failed", actor=None, action="execution_failed", reason=error[:2000]
             )
+
+    write(runtime, op)

@@ -1,0 +1,98 @@
+"""Group commit for the engine's small write transactions.
+
+The tasks of a wave start, answer and finish at nearly the same moments, and each wants a short write
+transaction. On SQLite writers are serial anyway, so whoever holds the writer lock runs every waiting
+operation in one transaction, each inside its own SAVEPOINT: one BEGIN, one COMMIT and one lock handoff
+for the group instead of one per task. An operation that raises is rolled back alone (with the events
+it recorded) and its caller gets the exception; the others commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from masterplan.events.store import PENDING_KEY
+from masterplan.runtime import Runtime
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Operation(Generic[T]):
+    fn: Callable[[Session], T]
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupWriter:
+    """Runs write operations of one database, grouped into shared transactions."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Operation[Any]] = []
+
+    def run(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` in a write transaction (maybe shared) and return its result once committed."""
+        operation: _Operation[T] = _Operation(fn)
+        with self._pending_lock:
+            self._pending.append(operation)
+        with self._lock:
+            if not operation.done:
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit(group)
+        if operation.error is not None:
+            raise operation.error
+        result: T = operation.result
+        return result
+
+    def _commit(self, group: list[_Operation[Any]]) -> None:
+        try:
+            with self.runtime.transaction() as session:
+                for operation in group:
+                    self._apply(session, operation)
+        except BaseException as exc:  # the commit itself failed: nothing of the group is stored
+            for operation in group:
+                if operation.error is None:
+                    operation.error = exc
+        finally:
+            for operation in group:
+                operation.done = True
+
+    @staticmethod
+    def _apply(session: Session, operation: _Operation[Any]) -> None:
+        events = session.info.setdefault(PENDING_KEY, [])
+        recorded = len(events)
+        savepoint = session.begin_nested()
+        try:
+            operation.result = operation.fn(session)
+            savepoint.commit()
+        except Exception as exc:
+            savepoint.rollback()
+            del events[recorded:]  # its events were never stored: they must not be published
+            operation.error = exc
+
+
+_writers: dict[int, GroupWriter] = {}
+_writers_lock = threading.Lock()
+
+
+def write(runtime: Runtime, fn: Callable[[Session], T]) -> T:
+    """Run a write operation of the engine; on SQLite grouped with the others waiting at this moment."""
+    if not runtime.settings.is_sqlite:
+        # PostgreSQL runs writers concurrently (the plan row lock orders them); no grouping needed.
+        with runtime.transaction() as session:
+            return fn(session)
+    with _writers_lock:
+        writer = _writers.get(id(runtime))
+        if writer is None or writer.runtime is not runtime:
+            writer = _writers[id(runtime)] = GroupWriter(runtime)
+    return writer.run(fn)
