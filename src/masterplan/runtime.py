@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from masterplan.config import Settings
@@ -77,10 +77,22 @@ def alembic_config(engine: Engine) -> object:
     return config
 
 
+MIGRATION_LOCK = 7_411_001  # PostgreSQL advisory lock: processes starting together migrate one at a time
+
+
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)  # type: ignore[arg-type]
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)  # type: ignore[arg-type]
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), revision)  # type: ignore[arg-type]
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
 
 
 def downgrade_database(engine: Engine, revision: str = "base") -> None:
