@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -200,3 +201,13 @@ def test_a_wave_that_would_pass_the_hard_limit_does_not_start(client: TestClient
     client.post(f"{API}/{plan_id}/resume").raise_for_status()
     assert client.patch(f"{API}/{plan_id}/cost-limits", json={"hard_cost_limit_usd": 2000}).status_code == 409
     wait_plan(runtime, plan_id, {"completed"})
+
+
+@pytest.mark.parametrize("settings", [{"model_coder": "sim:latency=0.1", "parallelism": 8}], indirect=True)
+def test_sequential_mode_runs_one_task_at_a_time(client: TestClient, runtime: Runtime) -> None:
+    plan_id = approved_plan(client, chain_plan(), execution_mode="sequential")
+    execute(client, plan_id)
+    wait_plan(runtime, plan_id, {"completed"})
+    spans = sorted((t.started_at, t.completed_at) for t in tasks_by_number(runtime, plan_id).values())
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end is not None and start is not None and end <= start

@@ -141,3 +141,9 @@ def test_task_files_and_diff_endpoints(client: TestClient, runtime: Runtime) -> 
     assert f"+++ b/{task.target_files[0]}" in diff["diff"]
     missing = client.get(f"{API}/{plan_id}/tasks/00000000-0000-0000-0000-000000000000/files")
     assert missing.status_code == 404
+    # A target replaced by a symlink out of the workspace is not followed.
+    workspace = Path(client.get(f"{API}/{plan_id}").json()["workspace_path"])
+    target = workspace / task.target_files[0]
+    target.unlink()
+    target.symlink_to("/etc/hostname")
+    assert client.get(f"{API}/{plan_id}/tasks/{task.id}/files").json() == []
