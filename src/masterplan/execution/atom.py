@@ -17,19 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from masterplan.errors import ConfigurationError
-from masterplan.events.schemas import AtomExecutionComplete, AtomExecutionProgress, TaskExecutionComplete
 from masterplan.execution import state
-from masterplan.execution.coder import CoderAnswer, CoderContext, rate_limiter, run_coder, temperature_for
+from masterplan.execution.attempts import atom_progress, finish_invalid, finish_success, record_answer
+from masterplan.execution.coder import CoderContext, rate_limiter, run_coder
 from masterplan.execution.scheduler import TERMINAL
 from masterplan.execution.validation import ValidationReport, validate_files
 from masterplan.execution.writer import write
-from masterplan.llm import CoderOutput, ResolvedModel, resolve_model
-from masterplan.models import Masterplan, Subtask, Task, TaskAttempt
-from masterplan.plans.graph import dependents_closure
+from masterplan.llm import CoderOutput, resolve_model
+from masterplan.models import Masterplan, Subtask, Task
 from masterplan.plans.service import change_plan_status
 from masterplan.review.service import regeneration_feedback
 from masterplan.runtime import Runtime
@@ -153,7 +152,7 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
             state.set_task_status(session, plan, task, "ready")
         if task.status == "ready":
             state.set_task_status(session, plan, task, "in_progress")
-            _atom_progress(session, plan, task, "started", 1)
+            atom_progress(session, plan, task, "started", 1)
         return None
 
     outcome = write(runtime, op)
@@ -203,110 +202,6 @@ def _context(session: Session, plan_id: uuid.UUID, number: int) -> AtomStart:
     )
 
 
-def record_answer(
-    runtime: Runtime,
-    plan_id: uuid.UUID,
-    task_id: uuid.UUID,
-    answer: CoderAnswer,
-    resolved: ResolvedModel,
-    attempt_in_run: int,
-) -> str:
-    """Store the attempt (tokens, cost, answer); `validating`, `retry` or `failed` comes next."""
-
-    def op(session: Session) -> str:
-        plan = state.lock_plan(session, plan_id)
-        task = _task_by_id(session, task_id)
-        number = (
-            session.scalar(select(func.max(TaskAttempt.attempt_number)).where(TaskAttempt.task_id == task_id))
-            or 0
-        ) + 1
-        session.add(
-            TaskAttempt(
-                task_id=task_id,
-                attempt_number=number,
-                passed=False,
-                errors=[answer.error] if answer.error else [],
-                model=resolved.name,
-                temperature=temperature_for(attempt_in_run),
-                input_tokens=answer.usage.input_tokens,
-                output_tokens=answer.usage.output_tokens,
-                cost_usd=answer.usage.cost_usd or 0.0,
-            )
-        )
-        task.llm_model = resolved.name
-        task.llm_prompt = answer.prompt
-        task.llm_response = answer.output.model_dump_json() if answer.output else None
-        state.refresh_task_usage(session, task)
-        state.refresh_cost(session, plan)
-        state.apply_cost_guardrails(session, plan)
-        if answer.output is not None:
-            state.set_task_status(session, plan, task, "validating")
-            return "validating"
-        return _attempt_failed(session, plan, task, [answer.error or "no answer"])
-
-    return write(runtime, op)
-
-
-def finish_invalid(runtime: Runtime, plan_id: uuid.UUID, task_id: uuid.UUID, report: ValidationReport) -> str:
-    """Store a failed validation; the task goes back to in_progress for a retry, or fails."""
-
-    def op(session: Session) -> str:
-        plan = state.lock_plan(session, plan_id)
-        task = _task_by_id(session, task_id)
-        attempt = _latest_attempt(session, task_id)
-        if attempt is not None:
-            attempt.errors = report.errors
-            attempt.checks_total, attempt.checks_passed = report.checks_total, report.checks_passed
-        task.validation_passed = False
-        task.validation_errors = report.errors
-        task.validation_logs = report.log_text
-        state.set_task_status(session, plan, task, "in_progress", "validation failed")
-        return _attempt_failed(session, plan, task, report.errors)
-
-    return write(runtime, op)
-
-
-def finish_success(
-    runtime: Runtime,
-    plan_id: uuid.UUID,
-    task_id: uuid.UUID,
-    report: ValidationReport,
-    paths: list[str],
-    sha: str | None,
-) -> None:
-    """The task is done: attempt passed, subtasks done, files and commit recorded, counters current."""
-
-    def op(session: Session) -> None:
-        plan = state.lock_plan(session, plan_id)
-        task = _task_by_id(session, task_id)
-        if task.status == "completed":
-            return
-        attempt = _latest_attempt(session, task_id)
-        if attempt is not None:
-            attempt.passed = True
-            attempt.checks_total, attempt.checks_passed = report.checks_total, report.checks_passed
-        task.validation_passed = True
-        task.validation_errors = []
-        task.validation_logs = report.log_text
-        task.modified_files = paths
-        task.commit_sha = sha
-        task.last_error = None
-        session.execute(update(Subtask).where(Subtask.task_id == task_id).values(status="completed"))
-        state.set_task_status(session, plan, task, "completed")
-        state.refresh_progress(session, plan)
-        _complete_events(
-            session,
-            plan,
-            task,
-            paths,
-            {"commit_sha": sha, "attempts": attempt.attempt_number if attempt else 0},
-        )
-        state.close_wave_if_done(session, plan)
-        state.apply_cost_guardrails(session, plan)
-
-    write(runtime, op)
-
-
 def plan_running(runtime: Runtime, plan_id: uuid.UUID) -> bool:
     """Whether the plan still accepts new model calls (not paused, cancelled or over budget)."""
     with runtime.reading() as session:
@@ -325,62 +220,6 @@ def pause_plan(runtime: Runtime, plan_id: uuid.UUID, reason: str) -> None:
     write(runtime, op)
 
 
-def _attempt_failed(session: Session, plan: Masterplan, task: Task, errors: list[str]) -> str:
-    task.retry_count += 1
-    task.last_error = "; ".join(errors)[:4000]
-    if task.retry_count > task.max_retries:
-        fail_task(session, plan, task)
-        return "failed"
-    _atom_progress(session, plan, task, "retrying", task.retry_count + 1)
-    return "retry"
-
-
-def fail_task(session: Session, plan: Masterplan, task: Task) -> None:
-    """The task failed for good: its dependents are blocked, independent tasks go on."""
-    state.set_task_status(session, plan, task, "failed", task.last_error or "failed")
-    tasks = state.tasks_of(session, plan.id)
-    graph = {n: t.depends_on for n, t in tasks.items()}
-    state.block_tasks(session, plan, tasks, dependents_closure(graph, [task.task_number]))
-    state.refresh_progress(session, plan)
-    _complete_events(session, plan, task, [], {"attempts": task.retry_count, "error": task.last_error})
-    state.close_wave_if_done(session, plan)
-
-
-def _complete_events(
-    session: Session, plan: Masterplan, task: Task, files: list[str], result: dict[str, Any]
-) -> None:
-    state.emit(
-        session,
-        plan,
-        TaskExecutionComplete(
-            task_id=task.id,
-            status=task.status,
-            output_files=files,
-            completed_tasks=plan.completed_tasks,
-            total_tasks=plan.total_tasks,
-        ),
-    )
-    state.emit(
-        session,
-        plan,
-        AtomExecutionComplete(
-            atom_id=f"task-{task.task_number}",
-            status=task.status,
-            result={**result, "task_number": task.task_number, "cost_usd": task.cost_usd},
-        ),
-    )
-
-
-def _atom_progress(session: Session, plan: Masterplan, task: Task, status: str, attempt: int) -> None:
-    state.emit(
-        session,
-        plan,
-        AtomExecutionProgress(
-            atom_id=f"task-{task.task_number}", status=status, current=attempt, total=task.max_retries + 1
-        ),
-    )
-
-
 def _stored_output(task: Task) -> CoderOutput | None:
     if not task.llm_response:
         return None
@@ -394,16 +233,3 @@ def _task(session: Session, plan_id: uuid.UUID, number: int) -> Task:
     return session.scalars(
         select(Task).where(Task.masterplan_id == plan_id, Task.task_number == number)
     ).one()
-
-
-def _task_by_id(session: Session, task_id: uuid.UUID) -> Task:
-    return session.scalars(select(Task).where(Task.id == task_id)).one()
-
-
-def _latest_attempt(session: Session, task_id: uuid.UUID) -> TaskAttempt | None:
-    return session.scalars(
-        select(TaskAttempt)
-        .where(TaskAttempt.task_id == task_id)
-        .order_by(TaskAttempt.attempt_number.desc())
-        .limit(1)
-    ).first()
