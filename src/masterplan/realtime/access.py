@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from masterplan.auth.tokens import user_for_token
-from masterplan.errors import NotFound, Unauthorized
+from masterplan.conversations import service as conversations
+from masterplan.errors import Unauthorized
 from masterplan.events import StoredEvent, conversation_stream, events_after, plan_stream
-from masterplan.models import Conversation, EventStream, User
+from masterplan.models import EventStream, User
 from masterplan.plans import repository
 from masterplan.runtime import Runtime
 
@@ -43,16 +44,6 @@ def active_user(session: Session, viewer: Viewer) -> User:
     return user
 
 
-def visible_conversation(session: Session, user: User, conversation_id: uuid.UUID) -> Conversation:
-    """The user's own conversation (chats are private, even to admins); others' look unknown."""
-    conversation = session.scalars(
-        select(Conversation).where(Conversation.id == conversation_id, Conversation.owner_id == user.id)
-    ).one_or_none()
-    if conversation is None:
-        raise NotFound(f"conversation {conversation_id} not found", code="conversation_not_found")
-    return conversation
-
-
 def authorize_stream(runtime: Runtime, viewer: Viewer, kind: str, object_id: uuid.UUID) -> str:
     """The stream name of a plan or conversation the viewer may watch; NotFound otherwise."""
     with runtime.reading() as session:
@@ -60,7 +51,7 @@ def authorize_stream(runtime: Runtime, viewer: Viewer, kind: str, object_id: uui
         if kind == "masterplan":
             repository.get_plan(session, user, object_id)
             return plan_stream(object_id)
-        visible_conversation(session, user, object_id)
+        conversations.get_conversation(session, user, object_id)
         return conversation_stream(object_id)
 
 

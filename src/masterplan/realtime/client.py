@@ -21,7 +21,7 @@ from typing import Any
 import socketio
 
 from masterplan.events.schemas import EventPayload, parse_event
-from masterplan.realtime.server import SOCKETIO_PATH
+from masterplan.realtime.schemas import SOCKETIO_PATH
 
 
 class RealtimeError(Exception):

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from masterplan.conversations import service as conversations
 from masterplan.deps import CurrentUser, SessionDep
 from masterplan.events import conversation_stream, events_after, plan_stream
 from masterplan.plans import repository
-from masterplan.realtime.access import visible_conversation
 
 router = APIRouter(tags=["events"])
 
@@ -61,5 +61,5 @@ def conversation_events(
     limit: Limit = 500,
 ) -> EventList:
     """Stored events of a conversation (chat and generation) after a sequence number, in order."""
-    visible_conversation(session, user, conversation_id)
+    conversations.get_conversation(session, user, conversation_id)
     return page_of(session, conversation_stream(conversation_id), after_seq, limit)

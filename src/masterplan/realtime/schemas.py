@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SOCKETIO_PATH = "socket.io"
+
 
 class ClientRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -34,7 +36,8 @@ class LeaveConversation(ClientRequest):
 
 class SendMessage(ClientRequest):
     conversation_id: uuid.UUID
-    content: str = Field(min_length=1, max_length=100_000)
+    content: str = Field(min_length=1, max_length=20_000, description="Text, or `/masterplan <request>`.")
+    model: str | None = Field(None, max_length=300, description="Model for this reply or generation.")
 
 
 class AckError(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
+import gc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +26,7 @@ from masterplan.realtime.access import Viewer
 from masterplan.realtime.fanout import RelayRedisManager
 from masterplan.realtime.hub import Hub
 from masterplan.realtime.schemas import (
+    SOCKETIO_PATH,
     ClientRequest,
     JoinConversation,
     JoinMasterplan,
@@ -37,7 +38,6 @@ from masterplan.realtime.schemas import (
 from masterplan.runtime import Runtime
 
 log = structlog.get_logger(__name__)
-SOCKETIO_PATH = "socket.io"
 Request = TypeVar("Request", bound=ClientRequest)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 
@@ -47,6 +47,7 @@ class _SioTransport:
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self._sio = sio
+        self.on_sent: Callable[[int], None] | None = None  # counts deliveries (Prometheus)
 
     async def emit(self, event_type: str, data: dict[str, Any], to: str) -> None:
         # What AsyncManager.emit does, minus a task per recipient: encode once, queue on each socket.
@@ -56,9 +57,13 @@ class _SioTransport:
             eio_packet.Packet(eio_packet.MESSAGE, p)
             for p in ([encoded] if isinstance(encoded, str) else encoded)
         ]
+        sent = 0
         for _sid, eio_sid in self._sio.manager.get_participants("/", to):
+            sent += 1
             for frame in frames:
                 await self._sio.eio.send_packet(eio_sid, frame)
+        if sent and self.on_sent is not None:
+            self.on_sent(sent)
 
     async def enter_room(self, sid: str, room: str) -> None:
         await self._sio.enter_room(sid, room)
@@ -96,8 +101,9 @@ class RealtimeServer:
             logger=False,
             engineio_logger=False,
         )
+        self._transport = _SioTransport(self.sio)
         self.hub = Hub(
-            _SioTransport(self.sio),
+            self._transport,
             self._read_log,
             self._read_heads,
             reconcile_seconds=settings.events_poll_seconds,
@@ -117,6 +123,7 @@ class RealtimeServer:
     async def start(self, runtime: Runtime) -> None:
         """Start delivering the runtime's committed events (and, with Redis, other processes' events)."""
         self._runtime = runtime
+        self._transport.on_sent = runtime.metrics.events_sent.inc
         await self.hub.start()
         self._unsubscribe = runtime.bus.subscribe(self.hub.receive_threadsafe)
         if self._manager is not None:
@@ -182,9 +189,11 @@ class RealtimeServer:
         except DomainError as exc:
             raise socketio.exceptions.ConnectionRefusedError(exc.message, {"code": exc.code}) from None
         self._viewers[sid] = viewer
+        self.runtime.metrics.socket_connections.inc()
 
     async def _disconnect(self, sid: str, *_reason: Any) -> None:
-        self._viewers.pop(sid, None)
+        if self._viewers.pop(sid, None) is not None:
+            self.runtime.metrics.socket_connections.dec()
         await self.hub.leave_all(sid)
 
     def _guarded(
@@ -235,28 +244,20 @@ class RealtimeServer:
         return {"ok": True, "left": left}
 
     async def _send_message(self, _sid: str, viewer: Viewer, request: SendMessage) -> dict[str, Any]:
-        """Chat: the conversations service stores the message and starts the reply (streamed as events)."""
-        from masterplan.conversations import service
-
-        runtime = self.runtime
-        await asyncio.to_thread(
-            access.authorize_stream, runtime, viewer, "conversation", request.conversation_id
-        )
-        user = await asyncio.to_thread(_load_user, runtime, viewer)
-        post: Callable[..., Any] = service.post_message  # type: ignore[attr-defined,unused-ignore]
-        if inspect.iscoroutinefunction(post):
-            result = await post(runtime, user, request.conversation_id, request.content)
-        else:
-            result = await asyncio.to_thread(post, runtime, user, request.conversation_id, request.content)
-        message = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-        return {"ok": True, "message": message}
+        """Chat: exactly what POST /conversations/{id}/messages does; the reply streams into the room."""
+        response = await asyncio.to_thread(_post_message, self.runtime, viewer, request)
+        return {"ok": True, **response.model_dump(mode="json")}
 
 
-def _load_user(runtime: Runtime, viewer: Viewer) -> Any:
-    with runtime.reading() as session:
+def _post_message(runtime: Runtime, viewer: Viewer, request: SendMessage) -> BaseModel:
+    # The conversations API owns sending (store, commit, launch the reply or generation); reuse it whole.
+    from masterplan.conversations.endpoints import post_message
+    from masterplan.conversations.schemas import SendMessageRequest
+
+    body = SendMessageRequest(content=request.content, model=request.model)
+    with runtime.transaction() as session:
         user = access.active_user(session, viewer)
-        session.expunge(user)
-        return user
+        return post_message(request.conversation_id, body, session, runtime, user)
 
 
 def create_asgi_app(settings: Settings | None = None, runtime: Runtime | None = None) -> ASGIApp:
@@ -273,6 +274,9 @@ def create_asgi_app(settings: Settings | None = None, runtime: Runtime | None = 
     async def lifespan(app: Any) -> AsyncIterator[Any]:
         async with api_lifespan(app) as state:
             await realtime.start(app.state.runtime)
+            # Keep the startup heap out of the cyclic GC: a full pass over it stalls every socket ~0.2 s.
+            gc.collect()
+            gc.freeze()
             try:
                 yield state
             finally:
