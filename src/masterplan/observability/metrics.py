@@ -1,17 +1,20 @@
 """Prometheus metrics. Database-derived figures are computed at scrape time, so they are right across
-every worker process; durations and counters observed in this process are added alongside."""
+every worker process (workers serve no HTTP, so whatever they observe themselves could not be scraped):
+task and wave durations, success, retries, acceptance, reviews, confidence, cost, tokens by model.
+This process adds its own sockets, events sent and HTTP request durations."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from masterplan.models import AcceptanceTestRun, Masterplan, Review, Task
+from masterplan.models import AcceptanceTestRun, ExecutionEvent, Generation, Masterplan, Review, Task
 
 
 class Metrics:
@@ -19,31 +22,6 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.task_seconds = Histogram(
-            "masterplan_task_duration_seconds",
-            "Time from a task's start to its end, by final status.",
-            ["status"],
-            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
-            registry=self.registry,
-        )
-        self.wave_seconds = Histogram(
-            "masterplan_wave_duration_seconds",
-            "Time a wave takes from its first task's start to its last task's end.",
-            buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800),
-            registry=self.registry,
-        )
-        self.llm_tokens = Counter(
-            "masterplan_llm_tokens_total",
-            "LLM tokens used in this process.",
-            ["model", "kind"],
-            registry=self.registry,
-        )
-        self.llm_cost = Counter(
-            "masterplan_llm_cost_usd_total",
-            "LLM cost in dollars in this process.",
-            ["model"],
-            registry=self.registry,
-        )
         self.socket_connections = Gauge(
             "masterplan_socket_connections",
             "Socket.IO clients connected to this process.",
@@ -77,8 +55,38 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self.factory() as session:
             yield from self._tasks(session)
+            yield from self._durations(session)
             yield from self._quality(session)
             yield from self._plans(session)
+            yield from self._generations(session)
+
+    def _durations(self, session: Session) -> Iterator[Metric]:
+        tasks = HistogramMetricFamily(
+            "masterplan_task_duration_seconds",
+            "Time from a task's start to its end, by final status.",
+            labels=["status"],
+        )
+        seconds = _seconds_between(session, Task.started_at, Task.completed_at)
+        finished = Task.started_at.is_not(None) & Task.completed_at.is_not(None)
+        for status in ("completed", "failed"):
+            columns = [func.sum(case((seconds <= bound, 1), else_=0)) for bound in TASK_BUCKETS]
+            row = session.execute(
+                select(func.count(), func.sum(seconds), *columns).where(finished, Task.status == status)
+            ).one()
+            count, total, *cumulative = row
+            tasks.add_metric(
+                [status],
+                [(_bucket(b), float(c or 0)) for b, c in zip(TASK_BUCKETS, cumulative, strict=True)]
+                + [("+Inf", float(count))],
+                float(total or 0),
+            )
+        yield tasks
+        yield _histogram(
+            "masterplan_wave_duration_seconds",
+            "Time a wave takes from its start to its last task's end.",
+            WAVE_BUCKETS,
+            _wave_durations(session),
+        )
 
     def _tasks(self, session: Session) -> Iterator[Metric]:
         by_status = GaugeMetricFamily("masterplan_tasks", "Tasks by status.", labels=["status"])
@@ -157,6 +165,74 @@ class DatabaseCollector(Collector):
         ):
             cost.add_metric([str(plan_id)], float(dollars or 0))
         yield cost
+
+    def _generations(self, session: Session) -> Iterator[Metric]:
+        tokens = GaugeMetricFamily(
+            "masterplan_llm_generation_tokens",
+            "Discovery and planning tokens recorded on generations by model.",
+            labels=["model", "kind"],
+        )
+        cost = GaugeMetricFamily(
+            "masterplan_llm_generation_cost_usd",
+            "Discovery and planning cost recorded on generations by model.",
+            labels=["model"],
+        )
+        rows = session.execute(
+            select(
+                Generation.model,
+                func.sum(Generation.input_tokens),
+                func.sum(Generation.output_tokens),
+                func.sum(Generation.cost_usd),
+            ).group_by(Generation.model)
+        )
+        for model, tokens_in, tokens_out, dollars in rows:
+            tokens.add_metric([model or "default", "input"], tokens_in or 0)
+            tokens.add_metric([model or "default", "output"], tokens_out or 0)
+            cost.add_metric([model or "default"], float(dollars or 0))
+        yield tokens
+        yield cost
+
+
+TASK_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
+WAVE_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
+
+
+def _seconds_between(session: Session, start: Any, end: Any) -> Any:
+    """end - start in seconds, in SQL (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return func.extract("epoch", end - start)
+
+
+def _wave_durations(session: Session) -> list[float]:
+    """Seconds from each wave's start event to its complete event (waves that completed)."""
+    rows = session.execute(
+        select(ExecutionEvent.stream, ExecutionEvent.type, ExecutionEvent.payload, ExecutionEvent.created_at)
+        .where(ExecutionEvent.type.in_(("wave_execution_start", "wave_execution_complete")))
+        .order_by(ExecutionEvent.stream, ExecutionEvent.seq)
+    )
+    started: dict[tuple[str, object], Any] = {}
+    durations: list[float] = []
+    for stream, kind, payload, created_at in rows:
+        key = (stream, payload.get("wave_number"))
+        if kind == "wave_execution_start":
+            started[key] = created_at
+        elif key in started:
+            durations.append(max(0.0, (created_at - started.pop(key)).total_seconds()))
+    return durations
+
+
+def _histogram(
+    name: str, text: str, buckets: tuple[float, ...], values: list[float]
+) -> HistogramMetricFamily:
+    cumulative = [(_bucket(b), float(sum(1 for v in values if v <= b))) for b in buckets]
+    return HistogramMetricFamily(
+        name, text, buckets=[*cumulative, ("+Inf", float(len(values)))], sum_value=float(sum(values))
+    )
+
+
+def _bucket(bound: float) -> str:
+    return str(float(bound))
 
 
 def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
