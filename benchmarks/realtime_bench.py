@@ -314,7 +314,7 @@ def describe(row: dict[str, Any]) -> str:
     )
 
 
-def main() -> None:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Commit-to-receipt latency of live events.")
     parser.add_argument("role", nargs="?", default="bench", choices=["bench", "serve", "produce", "clients"])
     parser.add_argument("args", nargs="*")
@@ -324,22 +324,12 @@ def main() -> None:
     parser.add_argument("--paths", nargs="*", default=["in-process", "redis", "postgres"])
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration (medians reported)")
-    options = parser.parse_args()
-    if options.role == "serve":
-        data_dir, redis_url, database_url = (a if a != "-" else "" for a in options.args)
-        serve_role(Path(data_dir), redis_url, database_url)
-        return
-    if options.role == "produce":
-        data_dir, plan_id, count, rate, out, redis_url, database_url = (
-            a if a != "-" else "" for a in options.args
-        )
-        produce_role(Path(data_dir), plan_id, int(count), float(rate), Path(out), redis_url, database_url)
-        return
-    if options.role == "clients":
-        url, plan_id, clients, count, out = options.args
-        Path(out).write_text(json.dumps(asyncio.run(clients_role(url, plan_id, int(clients), int(count)))))
-        return
-    runs: list[dict[str, Any]] = []
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every configuration, `repeat` times each; prints and returns the medians (each run kept inside)."""
+    options = parse(argv or [])
     summary: list[dict[str, Any]] = []
     for rate in options.rate:
         for path in options.paths:
@@ -347,11 +337,28 @@ def main() -> None:
                 run_path(path, options.clients, options.events, rate, options.client_processes)
                 for _ in range(options.repeat)
             ]
-            runs += rows
-            summary.append(summarize(rows))
+            summary.append({**summarize(rows), "each_run": rows})
             print(describe(summary[-1]), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2))
+    RESULTS.write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def main() -> None:
+    options = parse(sys.argv[1:])
+    if options.role == "serve":
+        data_dir, redis_url, database_url = (a if a != "-" else "" for a in options.args)
+        serve_role(Path(data_dir), redis_url, database_url)
+    elif options.role == "produce":
+        data_dir, plan_id, count, rate, out, redis_url, database_url = (
+            a if a != "-" else "" for a in options.args
+        )
+        produce_role(Path(data_dir), plan_id, int(count), float(rate), Path(out), redis_url, database_url)
+    elif options.role == "clients":
+        url, plan_id, clients, count, out = options.args
+        Path(out).write_text(json.dumps(asyncio.run(clients_role(url, plan_id, int(clients), int(count)))))
+    else:
+        run(sys.argv[1:])
 
 
 if __name__ == "__main__":
