@@ -18,9 +18,9 @@ from tests.realtime.support import free_port
 
 
 @contextmanager
-def serve(runtime: Runtime) -> Iterator[str]:
+def serve(runtime: Runtime, port: int | None = None) -> Iterator[str]:
     """uvicorn serving create_asgi_app(runtime) in a thread until the block ends; yields the base URL."""
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         create_asgi_app(runtime=runtime),
         host="127.0.0.1",

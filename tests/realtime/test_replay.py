@@ -9,13 +9,16 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
 from masterplan.events import plan_stream, record_event
 from masterplan.models import Masterplan, Task, User
 from masterplan.plans.service import change_plan_status
 from masterplan.realtime.client import RealtimeClient, ReceivedEvent
 from masterplan.runtime import Runtime, build_runtime
 from tests.conftest import TOKEN
-from tests.realtime.support import create_plan, record_progress
+from tests.realtime.conftest import serve
+from tests.realtime.support import create_plan, free_port, record_progress
 
 
 def run_execution(runtime: Runtime, plan_id: uuid.UUID, pause: float = 0.003) -> int:
@@ -207,3 +210,28 @@ async def test_rejoining_the_same_room_replays_from_the_new_last_seq(
     assert ack["replayed"] == 2
     assert [e.seq for e in again] == [3, 4]
     assert live.seq == 5
+
+
+@pytest.mark.slow
+async def test_the_client_reconnects_by_itself_and_resumes_after_a_server_restart(
+    runtime: Runtime, local_user: User
+) -> None:
+    plan_id = create_plan(runtime, local_user)
+    port = free_port()
+    client = RealtimeClient(f"http://127.0.0.1:{port}", TOKEN)
+    got: list[ReceivedEvent] = []
+    try:
+        with serve(runtime, port):
+            await client.connect()
+            await client.join_masterplan(plan_id, last_seq=0)
+            await asyncio.to_thread(record_progress, runtime, plan_id, 5)
+            got += [await client.next_event(10) for _ in range(5)]
+        await asyncio.to_thread(record_progress, runtime, plan_id, 5, 6)  # while no server runs
+        with serve(runtime, port):
+            got += [await client.next_event(30) for _ in range(5)]
+            await asyncio.to_thread(record_progress, runtime, plan_id, 5, 11)
+            got += [await client.next_event(10) for _ in range(5)]
+    finally:
+        await client.close()
+    assert [e.seq for e in got] == list(range(1, 16))
+    assert client.last_seq(plan_stream(plan_id)) == 15
