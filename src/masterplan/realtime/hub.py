@@ -231,6 +231,15 @@ class Hub:
             await self.leave(sid, stream)
         sub = Subscriber(sid, last_sent=last_seq or 0)
         feed = await self._open_feed(stream, sub)
+        try:
+            return await self._catch_up(feed, sub, last_seq)
+        except BaseException:
+            if feed.subscribers.get(sid) is sub:
+                await self.leave(sid, stream)  # a half-joined client would buffer forever
+            raise
+
+    async def _catch_up(self, feed: Feed, sub: Subscriber, last_seq: int | None) -> JoinResult:
+        sid, stream = sub.sid, feed.stream
         if last_seq is None:
             # Live only: start where the feed stands now (registration happened without a pause since).
             sub.last_sent = feed.last_seq or 0
