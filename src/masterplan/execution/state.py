@@ -101,9 +101,9 @@ def emit_task_status(session: Session, plan: Masterplan, task: Task, description
 
 
 def set_task_status(
-    session: Session, plan: Masterplan, task: Task, status: str, description: str = ""
+    session: Session, plan: Masterplan, task: Task, status: str, description: str = "", *, report: bool = True
 ) -> None:
-    """Move a task through the transition table, stamp it and report it."""
+    """Move a task through the transition table, stamp it and (unless told not to) report it."""
     move_task(task, status)
     now = datetime.now(UTC)
     task.updated_at = now
@@ -111,7 +111,8 @@ def set_task_status(
         task.started_at = now
     if status in ("completed", "failed", "skipped"):
         task.completed_at = now
-    emit_task_status(session, plan, task, description)
+    if report:
+        emit_task_status(session, plan, task, description)
 
 
 def block_tasks(session: Session, plan: Masterplan, tasks: dict[int, Task], numbers: Iterable[int]) -> None:

@@ -50,7 +50,8 @@ def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
 def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
     plan = state.lock_plan(session, plan_id)
     tasks = state.tasks_of(session, plan_id)
-    decision = decide(state.task_views(session, plan, tasks), plan.status)
+    views = state.task_views(session, plan, tasks)
+    decision = decide(views, plan.status)
     state.block_tasks(session, plan, tasks, decision.block)
     state.close_wave_if_done(session, plan)
     if decision.action == "finish":
@@ -72,11 +73,17 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
             f"would pass the hard limit ${plan.hard_cost_limit_usd}",
         )
         return {"action": "wait", "reason": state.COST_LIMIT}
+    if plan.current_wave != decision.wave:
+        plan.current_wave = decision.wave
+        wave_of = wave_numbers(views)
+        in_wave = sum(1 for n in tasks if wave_of[n] == decision.wave)
+        state.emit(session, plan, WaveExecutionStart(wave_number=decision.wave, total_atoms=in_wave))
     for index, task in enumerate(batch):
-        if task.status == "pending":
-            state.set_task_status(session, plan, task, "ready")
         # The tasks that start at once are claimed here, in one transaction, not one each.
-        if task.status == "ready" and index < runtime.settings.parallelism:
+        claim = index < runtime.settings.parallelism
+        if task.status == "pending":
+            state.set_task_status(session, plan, task, "ready", report=not claim)
+        if task.status == "ready" and claim:
             state.set_task_status(session, plan, task, "in_progress")
             state.emit(
                 session,
@@ -88,11 +95,6 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
                     total=task.max_retries + 1,
                 ),
             )
-    if plan.current_wave != decision.wave:
-        plan.current_wave = decision.wave
-        wave_of = wave_numbers(state.task_views(session, plan, tasks))
-        in_wave = sum(1 for n in tasks if wave_of[n] == decision.wave)
-        state.emit(session, plan, WaveExecutionStart(wave_number=decision.wave, total_atoms=in_wave))
     state.refresh_progress(session, plan)
     return {"action": "run", "wave": decision.wave, "tasks": list(decision.tasks)}
 
