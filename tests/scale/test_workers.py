@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import httpx
@@ -9,7 +10,16 @@ import pytest
 
 from masterplan.plans.synthetic import synthetic_plan
 from masterplan.runtime import Runtime
-from tests.scale.cluster import API, HEADERS, assert_each_task_done_once, cluster, plan_row, wait_finished
+from tests.scale.cluster import (
+    API,
+    HEADERS,
+    assert_each_task_done_once,
+    cluster,
+    completed_tasks,
+    plan_row,
+    wait_finished,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 TASKS = 12
@@ -34,3 +44,31 @@ def test_an_api_only_process_leaves_runs_to_the_workers(pg_runtime: Runtime, tmp
         assert detail["status"] == "completed"
         status = c.workflow(started["execution_id"])
         assert status is not None and status[0] == "SUCCESS" and status[1].startswith("worker-")
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_run_back_at_once(
+    pg_runtime: Runtime, tmp_path: Path
+) -> None:
+    # A long lease: the run can only move on this soon because the stopping worker released it.
+    env = {
+        "MASTERPLAN_MODEL": "sim:latency=0.3",
+        "MASTERPLAN_PARALLELISM": "3",
+        "MASTERPLAN_LEASE_SECONDS": "300",
+    }
+    with cluster(pg_runtime, tmp_path / "logs", **env) as c:
+        c.start_api()
+        first = c.start_worker("worker-a")
+        started = c.run_plan(synthetic_plan(30, seed=4))
+        plan_id = started["plan_id"]
+        wait_until(lambda: completed_tasks(pg_runtime, plan_id) >= 5, 60, "some tasks to complete")
+        c.start_worker("worker-b")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0, c.log("worker-a")[-3000:]
+        stopped_at = completed_tasks(pg_runtime, plan_id)
+        final = wait_finished(pg_runtime, plan_id, timeout=90)
+        assert final.status == "completed", c.all_logs()
+        recovered = c.log("worker-b")
+    assert stopped_at < 30, "worker-a stopped before the plan's end"
+    assert '"released": true' in recovered and "executor_recovered" in recovered
+    assert "worker_stopped" in c.log("worker-a")
+    assert_each_task_done_once(pg_runtime, plan_id, Path(started["workspace_path"]), 30)

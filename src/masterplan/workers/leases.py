@@ -2,9 +2,10 @@
 
 DBOS recovers only its own executor id at launch. Each runner (a `masterplan worker`, or a `masterplan
 serve` that runs workflows itself) therefore keeps a row in `worker_leases` and renews it every
-lease/5 seconds. A row not renewed for `lease_seconds` (database clock), or released by a graceful stop,
-belongs to a dead executor: a live runner locks that row, hands the executor's pending workflows back to
-their queues through DBOS's recovery (a queue hands a workflow to exactly one dequeuer) and deletes it.
+min(lease/5, 2) seconds. A row not renewed for `lease_seconds` (database clock), or released by a
+graceful stop, belongs to a dead executor: a live runner locks that row, hands the executor's pending
+workflows back to their queues through DBOS's recovery (a queue hands a workflow to exactly one
+dequeuer) and deletes it.
 
 Never twice at once: a runner that has not renewed for FENCE_FRACTION of its lease exits at once
 (os._exit), before any peer may call it dead, and one whose row was taken over or recovered exits too.
@@ -79,7 +80,8 @@ class Lease:
 
     @property
     def interval(self) -> float:
-        return self.lease_seconds / 5
+        """Renewals (and looks at the peers) at least every 2 s, at least 5 per lease."""
+        return min(self.lease_seconds / 5, 2.0)
 
     def claim(self) -> None:
         """Insert (or take over) this executor's row."""
