@@ -22,7 +22,7 @@ from masterplan.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
-QUEUE_POLL_SECONDS = 0.1
+QUEUE_POLL_SECONDS = 0.25  # pick-up delay vs. idle cost: each poll is a transaction per queue
 
 
 def worker_executor_id(settings: Settings) -> str:
