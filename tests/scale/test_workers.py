@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -72,3 +73,29 @@ def test_a_worker_stopped_with_sigterm_hands_its_run_back_at_once(
     assert '"released": true' in recovered and "executor_recovered" in recovered
     assert "worker_stopped" in c.log("worker-a")
     assert_each_task_done_once(pg_runtime, plan_id, Path(started["workspace_path"]), 30)
+
+
+def test_a_generation_requested_from_an_api_only_process_runs_on_a_worker(
+    pg_runtime: Runtime, tmp_path: Path
+) -> None:
+    with cluster(pg_runtime, tmp_path / "logs", MASTERPLAN_MODEL="sim:tasks=14") as c:
+        c.start_api()
+        c.start_worker("worker-a")
+        accepted = httpx.post(
+            f"{c.api_url}{API}/generate", json={"request": "a library lending service"}, headers=HEADERS
+        )
+        assert accepted.status_code == 202, accepted.text
+        generation_id = accepted.json()["generation_id"]
+
+        def finished() -> dict[str, Any] | None:
+            body: dict[str, Any] = httpx.get(
+                f"{c.api_url}/api/v1/generations/{generation_id}", headers=HEADERS
+            ).json()
+            return body if body["status"] in ("completed", "failed") else None
+
+        wait_until(lambda: finished() is not None, 90, "the generation to finish")
+        generation = finished()
+        status = c.workflow(generation_id)
+    assert generation is not None and generation["status"] == "completed", c.all_logs()
+    assert status is not None and status[0] == "SUCCESS" and status[1].startswith("worker-")
+    assert plan_row(pg_runtime, generation["masterplan_id"]).trace_id == generation["trace_id"]
