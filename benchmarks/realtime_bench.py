@@ -281,6 +281,7 @@ def measure(
         "events": count,
         "rate_per_s": rate,
         **latency_figures(committed, received),
+        "committed_per_s": (count - 1) / max(max(committed.values()) - min(committed.values()), 1e-9),
         "server_cpu_us_per_message": server_cpu / (clients * count) * 1e6,
         "client_cpu_us_per_message": sum(r["cpu_s"] for r in results) / (clients * count) * 1e6,
         "load_average": os.getloadavg()[0],
@@ -291,7 +292,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over repeated runs (a shared machine's load moves single runs), with the worst p99."""
     first = rows[0]
     median = {
-        key: statistics.median(r[key] for r in rows) for key in first if key.endswith(("_ms", "_message"))
+        key: statistics.median(r[key] for r in rows)
+        for key in first
+        if key.endswith(("_ms", "_message")) or key == "committed_per_s"
     }
     return {
         **{k: first[k] for k in ("path", "clients", "events", "rate_per_s")},
@@ -306,7 +309,8 @@ def describe(row: dict[str, Any]) -> str:
     target = TARGETS_MS[row["path"]]
     pace = f"{row['rate_per_s']:.0f}/s" if row["rate_per_s"] else "burst"
     return (
-        f"{row['path']:>10} {pace:>6}: {row['clients']} clients x {row['events']} events, median of "
+        f"{row['path']:>10} {pace:>6} (committed {row['committed_per_s']:.0f}/s): "
+        f"{row['clients']} clients x {row['events']} events, median of "
         f"{row['runs']}: p50 {row['p50_ms']:6.1f} ms, p99 {row['p99_ms']:7.1f} ms (target {target:.0f}, "
         f"ratio {row['p99_ms'] / target:5.2f}; worst run {row['worst_p99_ms']:.1f}), max {row['max_ms']:7.1f} ms; "
         f"CPU per message: server {row['server_cpu_us_per_message']:.0f} us, clients "
