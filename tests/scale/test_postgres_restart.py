@@ -74,6 +74,10 @@ async def test_the_plan_completes_across_a_postgres_restart(pg_runtime: Runtime,
                 events.append(await client.next_event(30))
         for name, process in c.processes.items():
             assert process.poll() is None, f"{name} exited:\n{c.log(name)[-3000:]}"
+        workers_saw = c.log("worker-a") + c.log("worker-b")
+        assert "server closed the connection" in workers_saw or "Connection refused" in workers_saw, (
+            "the workers lost their connections while the plan ran"
+        )
 
     assert restarted_at < TASKS, "PostgreSQL restarted before the plan's end"
     assert [e.seq for e in events] == list(range(1, expected + 1)), "every event once, in order, no gap"
