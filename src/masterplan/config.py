@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     workspaces_dir: Path | None = Field(None, description="Where execution workspaces are created.")
     redis_url: str = Field("", description="Redis URL for event fan-out across processes.")
     events_poll_seconds: float = Field(
-        1.0, ge=0, description="How often the API checks the event log for events no pub/sub carried; 0: never."
+        1.0,
+        ge=0,
+        description="How often the API checks the event log for events no pub/sub carried; 0: never.",
     )
 
     host: str = "127.0.0.1"
@@ -73,7 +75,9 @@ class Settings(BaseSettings):
     soft_cost_limit_usd: float = 50.0
     hard_cost_limit_usd: float = 100.0
 
-    acceptance_timeout_seconds: float = Field(60.0, gt=0, description="Wall-clock limit of one acceptance test.")
+    acceptance_timeout_seconds: float = Field(
+        60.0, gt=0, description="Wall-clock limit of one acceptance test."
+    )
     acceptance_cpu_seconds: int = Field(60, ge=1, description="CPU seconds per sandboxed process.")
     acceptance_memory_mb: int = Field(1024, ge=64, description="Memory (address space) of a sandboxed test.")
     acceptance_file_size_mb: int = Field(64, ge=1, description="Largest file a sandboxed test may write.")
@@ -83,7 +87,9 @@ class Settings(BaseSettings):
         None, ge=1, description="When the server runs as root: the user id acceptance tests run as."
     )
     gate_must_pass_rate: float = Field(1.0, ge=0, le=1, description="Gate S: share of must tests passing.")
-    gate_should_pass_rate: float = Field(0.95, ge=0, le=1, description="Gate S: share of should tests passing.")
+    gate_should_pass_rate: float = Field(
+        0.95, ge=0, le=1, description="Gate S: share of should tests passing."
+    )
 
     executor_id: str = Field("", description="Unique id of this process for durable execution.")
     embedded_worker: bool = Field(
