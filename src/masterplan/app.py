@@ -29,6 +29,7 @@ from masterplan.durable import readiness as durable_readiness
 from masterplan.errors import DomainError, ErrorBody, ErrorResponse, NotFound, TooManyRequests
 from masterplan.execution.endpoints import router as execution_router
 from masterplan.generation.endpoints import router as generation_router
+from masterplan.observability.summary import router as metrics_router
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
 from masterplan.realtime.endpoints import router as events_router
@@ -101,6 +102,7 @@ def api_router() -> APIRouter:
     router.include_router(generation_router)
     router.include_router(conversations_router)
     router.include_router(discovery_router)
+    router.include_router(metrics_router)
     router.include_router(plan_editing_router)
     router.include_router(plans_router)
     router.include_router(execution_router)

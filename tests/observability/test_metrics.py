@@ -24,3 +24,14 @@ def test_ready_reports_the_database(client: TestClient) -> None:
     response = client.get("/api/v1/ready")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+
+
+def test_summary_counts_the_users_plans(client: TestClient) -> None:
+    create(client)
+    plan = create(client)
+    client.post(f"/api/v1/masterplans/{plan['id']}/approve")
+    summary = client.get("/api/v1/metrics/summary").json()
+    assert summary["plans_total"] == 2
+    assert summary["plans_by_status"] == {"draft": 1, "approved": 1}
+    assert summary["task_success_rate"] is None and summary["total_retries"] == 0
+    assert {p["masterplan_id"] for p in summary["plans"]} >= {plan["id"]}
