@@ -32,6 +32,7 @@ from masterplan.generation.endpoints import router as generation_router
 from masterplan.observability.summary import router as metrics_router
 from masterplan.plans.editing_endpoints import router as plan_editing_router
 from masterplan.plans.endpoints import router as plans_router
+from masterplan.plans.review_endpoints import router as plan_review_router
 from masterplan.realtime.endpoints import router as events_router
 from masterplan.review.endpoints import router as reviews_router
 from masterplan.runtime import Runtime, build_runtime
@@ -104,6 +105,7 @@ def api_router() -> APIRouter:
     router.include_router(discovery_router)
     router.include_router(metrics_router)
     router.include_router(plan_editing_router)
+    router.include_router(plan_review_router)
     router.include_router(plans_router)
     router.include_router(execution_router)
     router.include_router(events_router)

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from masterplan.plans.editing import EditOperation
+
 Role = Literal["discovery", "planner", "coder", "reviewer", "chat"]
 ROLES: tuple[Role, ...] = ("discovery", "planner", "coder", "reviewer", "chat")
 
@@ -62,6 +64,19 @@ class AcceptanceTestsOutput(BaseModel):
     """The acceptance tests derived from the discovery and the plan."""
 
     tests: list[AcceptanceTestSpec] = Field(default_factory=list, max_length=60)
+
+
+class PlanReviewSuggestion(BaseModel):
+    """One concrete change to a draft plan and why it makes the plan better."""
+
+    operation: EditOperation
+    rationale: str = Field(min_length=1, max_length=2000)
+
+
+class PlanReviewOutput(BaseModel):
+    """The plan reviewer's answer: edit operations, most valuable first."""
+
+    suggestions: list[PlanReviewSuggestion] = Field(default_factory=list, max_length=20)
 
 
 def coder_context_block(task_number: int, target_files: list[str]) -> str:

@@ -38,6 +38,7 @@ from masterplan.llm.sim_content import (
     coder_answer,
     discovery_answer,
     milestone_tasks_answer,
+    plan_review_answer,
     review_answer,
     skeleton_answer,
 )
@@ -147,6 +148,8 @@ class Simulator:
             args = review_answer(prompt)
         elif title == "AcceptanceTestsOutput":
             args = acceptance_answer(prompt)
+        elif title == "PlanReviewOutput":
+            args = plan_review_answer(prompt)
         else:
             args = minimal_instance(schema)
         return tool.name, args

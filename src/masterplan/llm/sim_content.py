@@ -291,3 +291,41 @@ def acceptance_answer(prompt: str) -> dict[str, Any]:
             }
         )
     return {"tests": tests}
+
+
+def plan_review_answer(prompt: str) -> dict[str, Any]:
+    """Refine the description of the reviewed task (or the plan's first task) and of the plan itself."""
+    try:
+        plan = json.loads(read_tagged(prompt, "plan") or "{}")
+        request = json.loads(read_tagged(prompt, "review") or "{}")
+        tasks = [
+            t for p in plan.get("phases", []) for m in p.get("milestones", []) for t in m.get("tasks", [])
+        ]
+    except (json.JSONDecodeError, AttributeError, TypeError):
+        return {"suggestions": []}
+    if not tasks:
+        return {"suggestions": []}
+    target = str(request.get("target_id") or "")
+    task = next(
+        (t for t in tasks if request.get("scope") == "task" and str(t.get("task_number")) == target), tasks[0]
+    )
+    files = ", ".join(task.get("target_files", [])) or "its target files"
+    return {
+        "suggestions": [
+            {
+                "operation": {
+                    "op": "update_task",
+                    "task": task["task_number"],
+                    "description": f"{task.get('description', '')} (sim) Done when {files} exist and are tested.",
+                },
+                "rationale": "(sim) a task description should say when the task is done",
+            },
+            {
+                "operation": {
+                    "op": "update_plan",
+                    "description": f"{plan.get('description', '')} (sim) Reviewed for clarity.",
+                },
+                "rationale": "(sim) the plan's description should state that it was reviewed",
+            },
+        ]
+    }
