@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from masterplan.errors import ConfigurationError
 from masterplan.events.schemas import AtomExecutionProgress, WaveExecutionStart
 from masterplan.execution import state
+from masterplan.execution.phase_pause import PHASE_PAUSE, pause_after_finished_phase
 from masterplan.execution.scheduler import decide, wave_numbers
 from masterplan.execution.writer import write
 from masterplan.llm import configured_name, price_usd
@@ -54,6 +55,9 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
     decision = decide(views, plan.status)
     state.block_tasks(session, plan, tasks, decision.block)
     state.close_wave_if_done(session, plan)
+    if decision.action != "finish" and pause_after_finished_phase(session, plan, tasks):
+        state.refresh_progress(session, plan)
+        return {"action": "wait", "reason": PHASE_PAUSE}
     if decision.action == "finish":
         _finish(session, plan, tasks)
         return {"action": "finish", "reason": plan.status}
