@@ -104,3 +104,22 @@ def test_edit_versions_diff_export_and_tool_import(tmp_path: Path, db_url: str) 
     )
     assert imported.exit_code == 0, imported.output
     assert "fill in before approval): [2]" in imported.output
+
+
+def test_review_and_apply_suggestions(tmp_path: Path, db_url: str) -> None:
+    plan_id = import_plan(tmp_path, db_url)
+    environment = {**env(tmp_path, db_url), "MASTERPLAN_MODEL": "sim"}
+    reviewed = runner.invoke(
+        app, ["plans", "review", plan_id, "--type", "refine_descriptions"], env=environment
+    )
+    assert reviewed.exit_code == 0, reviewed.output
+    match = re.search(r"review iteration ([0-9a-f-]{36}): (\d+) suggestions", reviewed.output)
+    assert match and int(match.group(2)) >= 1, reviewed.output
+    applied = runner.invoke(
+        app, ["plans", "apply-suggestions", plan_id, match.group(1), "0"], env=environment
+    )
+    assert applied.exit_code == 0 and "now version 2" in applied.output, applied.output
+    again = runner.invoke(app, ["plans", "apply-suggestions", plan_id, match.group(1), "0"], env=environment)
+    assert again.exit_code == 1 and "already applied" in again.output
+    bad = runner.invoke(app, ["plans", "review", plan_id, "--type", "nonsense"], env=environment)
+    assert bad.exit_code == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from pydantic import ValidationError
@@ -12,12 +12,14 @@ from pydantic import ValidationError
 from masterplan.cli.common import console, local_runtime, local_session, parse_id, readable_errors
 from masterplan.cli.render import plan_tree, plans_table
 from masterplan.errors import PlanValidationError
-from masterplan.plans import repository, service
+from masterplan.llm.errors import model_errors
+from masterplan.plans import repository, review_agent, service
 from masterplan.plans.edit_service import edit_plan
 from masterplan.plans.editing import EditRequest
 from masterplan.plans.estimates import estimate_plan
 from masterplan.plans.export import to_markdown
 from masterplan.plans.importers import import_document
+from masterplan.plans.review_agent import ReviewScope, ReviewType
 from masterplan.plans.schemas import ApproveRequest, PlanDocument
 from masterplan.plans.versions import diff_snapshots, get_version, list_versions
 
@@ -198,3 +200,45 @@ def export(
         console.print(f"wrote {output}")
     else:
         print(text)
+
+
+@app.command()
+@readable_errors
+def review(
+    plan_id: str,
+    kind: Annotated[
+        str, typer.Option("--type", help="refine_descriptions, add_missing, optimize_order or break_down.")
+    ] = "refine_descriptions",
+    scope: Annotated[str, typer.Option(help="plan, phase, milestone or task.")] = "plan",
+    target: Annotated[str | None, typer.Option(help="Phase, milestone or task number for the scope.")] = None,
+) -> None:
+    """Ask the reviewer model for edit suggestions on a draft; apply them with `apply-suggestions`."""
+    if kind not in get_args(ReviewType) or scope not in get_args(ReviewScope):
+        raise typer.BadParameter(
+            f"--type is one of {get_args(ReviewType)}; --scope one of {get_args(ReviewScope)}"
+        )
+    with local_runtime() as runtime:
+        with local_session(runtime) as (session, user):
+            document = review_agent.draft_document(session, user, parse_id(plan_id))
+        with model_errors():
+            iteration = review_agent.review_plan(runtime, parse_id(plan_id), document, kind, scope, target)  # type: ignore[arg-type]
+    console.print(f"review iteration {iteration.id}: {len(iteration.suggestions)} suggestions")
+    for index, suggestion in enumerate(iteration.suggestions):
+        operation = {k: v for k, v in suggestion["operation"].items() if v is not None}
+        console.print(
+            f"[bold]{index}[/bold] {json.dumps(operation)}\n   [dim]{suggestion.get('rationale', '')}[/dim]"
+        )
+
+
+@app.command("apply-suggestions")
+@readable_errors
+def apply_suggestions(
+    plan_id: str,
+    iteration_id: str,
+    indices: Annotated[list[int], typer.Argument(help="Positions of the suggestions to apply.")],
+) -> None:
+    """Apply chosen review suggestions to a draft as one validated change (a new version)."""
+    with local_runtime() as runtime, local_session(runtime) as (session, user):
+        review_agent.apply_suggestions(session, user, parse_id(plan_id), parse_id(iteration_id), indices)
+        plan = repository.get_plan(session, user, parse_id(plan_id))
+        console.print(f"[green]applied[/green] {indices}: now version {plan.version}")
