@@ -154,3 +154,27 @@ def test_a_runner_that_cannot_renew_fences_itself_before_peers_may_recover_it(pg
     while not expired(pg_runtime, "cut-off"):
         assert time.monotonic() < deadline, "peers may recover it once the lease ran out"
         time.sleep(0.1)
+
+
+def test_a_slow_recovery_scan_never_delays_the_renewals(pg_runtime: Runtime) -> None:
+    """A busy process (its pools exhausted) may take long to scan its peers; it must keep its lease."""
+    recorder = Recorder()
+    held = Lease(
+        pg_runtime, "busy", "worker", lease_seconds=2.0, on_lost=recorder.on_lost, recover=recorder.recover
+    )
+    scanning = threading.Event()
+
+    def slow_scan() -> list[str]:
+        scanning.set()
+        time.sleep(3.0)  # longer than the whole lease
+        return []
+
+    held.recover_dead_peers = slow_scan  # type: ignore[method-assign]
+    held.start()
+    try:
+        assert scanning.wait(5)
+        time.sleep(3.0)
+        assert recorder.lost == []
+        assert not expired(pg_runtime, "busy")
+    finally:
+        held.stop(release=False)

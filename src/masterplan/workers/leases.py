@@ -111,7 +111,7 @@ class Lease:
     def start(self) -> None:
         """Claim the row, then renew it, recover dead peers and watch for a lost lease in the background."""
         self.claim()
-        for target, name in ((self._run, "renew"), (self._watch, "watch")):
+        for target, name in ((self._renew_loop, "renew"), (self._scan_loop, "scan"), (self._watch, "watch")):
             thread = threading.Thread(target=target, name=f"masterplan-lease-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -210,17 +210,20 @@ class Lease:
         self.engine.dispose()
         log.info("lease_stopped", executor_id=self.executor_id, released=release)
 
-    def _run(self) -> None:
-        tick = 0
-        while not self._stop.wait(0 if tick == 0 else self.interval):
-            tick += 1
+    def _renew_loop(self) -> None:
+        # Renewals only: recovery and sweeps wait for busy pools and must never delay a renewal.
+        while not self._stop.wait(self.interval):
             try:
                 if not self.renew():
                     self.on_lost("this executor's lease was taken over or recovered by another process")
                     return
             except Exception as exc:  # the database may be restarting: keep trying until the fence
                 log.warning("lease_renewal_failed", error=f"{type(exc).__name__}: {exc}"[:300])
-                continue
+
+    def _scan_loop(self) -> None:
+        tick = 0
+        while not self._stop.wait(0 if tick == 0 else self.interval):
+            tick += 1
             try:
                 self.recover_dead_peers()
                 if self.sweep is not None and tick % ORPHAN_SWEEP_TICKS == 0:
