@@ -294,15 +294,23 @@ def write_report(names: list[str], outcomes: dict[str, str], seconds: dict[str, 
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": host,
-        "benchmarks": {
-            name: {"outcome": outcomes.get(name, "not run"), "seconds": round(seconds.get(name, 0), 1)}
-            for name in names
-        },
+        "benchmarks": {name: _run_info(name, outcomes, seconds) for name in names},
         "figures": [f.as_dict() for f in all_figures],
     }
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2))
     (RESULTS / "report.md").write_text(markdown(report, all_figures))
     return RESULTS / "report.md"
+
+
+def _run_info(name: str, outcomes: dict[str, str], seconds: dict[str, float]) -> dict[str, Any]:
+    """This run's outcome, or the date of the earlier run whose results the report shows."""
+    if name in outcomes:
+        return {"outcome": outcomes[name], "seconds": round(seconds.get(name, 0.0), 1)}
+    path = RESULTS / f"{name}.json"
+    if path.exists():
+        when = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="minutes")
+        return {"outcome": f"not run now; results of {when}", "seconds": None}
+    return {"outcome": "not run", "seconds": None}
 
 
 def markdown(report: dict[str, Any], all_figures: list[Figure]) -> str:
@@ -326,7 +334,7 @@ def markdown(report: dict[str, Any], all_figures: list[Figure]) -> str:
         "|---|---|---|",
     ]
     for name, run in report["benchmarks"].items():
-        lines.append(f"| {name} | {run['outcome']} | {run['seconds']} |")
+        lines.append(f"| {name} | {run['outcome']} | {'' if run['seconds'] is None else run['seconds']} |")
     lines += [
         "",
         "## Figures",
