@@ -7,6 +7,16 @@ from typing import Any
 MAX_DEPTH = 12
 
 
+# Values that satisfy the string formats pydantic writes into schemas.
+FORMATTED = {
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "date-time": "2026-01-01T00:00:00Z",
+    "date": "2026-01-01",
+    "email": "sim@example.com",
+    "uri": "https://example.com/",
+}
+
+
 def minimal_instance(schema: dict[str, Any]) -> Any:
     """Build the smallest value the schema accepts (required fields, minimum lengths and counts)."""
     return _build(schema, schema.get("$defs", {}), 0, "value")
@@ -52,6 +62,8 @@ def _build(schema: dict[str, Any], defs: dict[str, Any], depth: int, name: str) 
         count = int(schema.get("minItems", 0))
         items = schema.get("items", {})
         return [_build(items, defs, depth + 1, f"{name}_{i}") for i in range(count)]
+    if kind == "string" and schema.get("format") in FORMATTED:
+        return FORMATTED[schema["format"]]
     if kind == "string":
         text = f"sim {name}"
         low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
