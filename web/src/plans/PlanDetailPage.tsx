@@ -13,6 +13,7 @@ import { PlanHeader } from "./PlanHeader";
 import { PlanHierarchy } from "./PlanHierarchy";
 import { PlanNotices } from "./PlanNotices";
 import { PlanOverview } from "./PlanOverview";
+import { PlanReviewCard } from "./PlanReviewCard";
 import { usePlan, usePlanAction, useRetryTask } from "./queries";
 
 function ActivityLog({ log }: { log: readonly LiveEvent[] }) {
@@ -52,6 +53,7 @@ export function PlanView({ plan, log }: { plan: MasterplanDetail; log: readonly 
       <PlanHeader plan={plan} busy={action.isPending} error={error} onAction={onAction} />
       <PlanNotices plan={plan} log={log} />
       <PlanOverview plan={plan} />
+      {plan.status === "draft" && <PlanReviewCard planId={plan.id} />}
       <div className="grid-main">
         <GlassCard>
           <div className="row spread">

@@ -92,3 +92,42 @@ export function useEditPlan(planId: string) {
     onSuccess: (plan) => queryClient.setQueryData(planKeys.detail(planId), plan),
   });
 }
+
+export type ReviewRequest = components["schemas"]["ReviewRequest"];
+export type ReviewIteration = components["schemas"]["ReviewIterationOut"];
+
+/** The plan's LLM review iterations, oldest first. */
+export function useReviewIterations(planId: string) {
+  return useQuery({
+    queryKey: planKeys.reviewIterations(planId),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/masterplans/{plan_id}/review-iterations", { params: { path: { plan_id: planId } }, signal })),
+  });
+}
+
+/** Asks the reviewer model for suggestions on a draft; the answer is a new open iteration. */
+export function useRequestReview(planId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: ReviewRequest) => unwrap(api.POST("/api/v1/masterplans/{plan_id}/review", { params: { path: { plan_id: planId } }, body })),
+    onSuccess: (iteration) =>
+      queryClient.setQueryData<ReviewIteration[]>(planKeys.reviewIterations(planId), (old = []) => [
+        ...old.filter((item) => item.id !== iteration.id),
+        iteration,
+      ]),
+  });
+}
+
+/** Applies chosen suggestions of an iteration, then refetches the plan they edited. */
+export function useApplySuggestions(planId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { iteration_id: string; indices: number[] }) =>
+      unwrap(api.POST("/api/v1/masterplans/{plan_id}/apply-suggestions", { params: { path: { plan_id: planId } }, body })),
+    onSuccess: (iteration) =>
+      queryClient.setQueryData<ReviewIteration[]>(planKeys.reviewIterations(planId), (old = []) =>
+        old.some((item) => item.id === iteration.id) ? old.map((item) => (item.id === iteration.id ? iteration : item)) : [...old, iteration],
+      ),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: planKeys.detail(planId) }),
+  });
+}
