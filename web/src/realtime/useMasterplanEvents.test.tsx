@@ -39,6 +39,19 @@ describe("useMasterplanEvents", () => {
     expect(realtime.rooms[0]?.lastSeq()).toBe(3);
   });
 
+  it("ignores events of another stream that carry the plan's id, keeping the plan's seq", async () => {
+    const { realtime } = setup();
+    await screen.findByText("Todo API");
+    act(() => {
+      realtime.emit("task_execution_progress", payload(1, { stream: "masterplan:plan-1", task_id: "task-1", status: "in_progress" }));
+      realtime.emit("task_execution_progress", payload(40, { stream: "conversation:c-1", task_id: "task-2", status: "failed" }));
+    });
+    await act(() => vi.advanceTimersByTimeAsync(BATCH_MS));
+    expect(screen.getByTestId("task-1")).toHaveAttribute("data-status", "in_progress");
+    expect(screen.getByTestId("task-2")).toHaveAttribute("data-status", "pending");
+    expect(realtime.rooms[0]?.lastSeq()).toBe(1);
+  });
+
   it("applies a burst of events in one batch and shows tasks turning green", async () => {
     const { realtime, queryClient } = setup();
     await screen.findByText("Todo API");

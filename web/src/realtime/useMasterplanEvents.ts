@@ -10,6 +10,17 @@ import { useRealtime } from "./RealtimeContext";
 export const BATCH_MS = 50;
 
 /**
+ * Whether an event is one of the plan's own stream. Its seq numbers are only comparable with the
+ * plan's when the event says so: a generation event on a conversation stream also carries a
+ * masterplan_id, but with the conversation's seq. Events without a `stream` fall back to masterplan_id.
+ */
+export function belongsToPlan(event: LiveEvent, masterplanId: string): boolean {
+  const stream = event.data.stream;
+  if (typeof stream === "string") return stream === `masterplan:${masterplanId}`;
+  return event.data.masterplan_id === masterplanId;
+}
+
+/**
  * Joins the plan's room (replaying from the last seen seq) once the plan is in the cache,
  * and folds its events into the cached plan. Returns the ordered event log.
  *
@@ -54,7 +65,7 @@ export function useMasterplanEvents(masterplanId: string, planLoaded: boolean): 
     });
     const stopListening = realtime.onEvent((type, payload) => {
       const event = fromSocket(type, payload);
-      if (!event || event.data.masterplan_id !== masterplanId) return;
+      if (!event || !belongsToPlan(event, masterplanId)) return;
       buffer.push(event);
       timer ??= setTimeout(flush, BATCH_MS);
     });
