@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from masterplan.auth.tokens import ensure_local_user
 from masterplan.config import Settings
@@ -209,10 +210,17 @@ def _answers(url: str) -> bool:
 
 def _wait(check: Any, timeout: float, what: str, interval: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
-    while not check():
+    while not _checked(check):
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out waiting for {what}")
         time.sleep(interval)
+
+
+def _checked(check: Any) -> bool:
+    try:
+        return bool(check())
+    except OperationalError:  # the database restarting under us (another run's test): ask again
+        return False
 
 
 def worker_role() -> None:
