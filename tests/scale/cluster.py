@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from masterplan.models import Masterplan, Task, TaskAttempt
 from masterplan.plans.schemas import PlanDocument
@@ -40,10 +41,17 @@ def free_port() -> int:
 
 def wait_until(check: Any, timeout: float, what: str, interval: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
-    while not check():
+    while not _checked(check):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
+
+
+def _checked(check: Any) -> bool:
+    try:
+        return bool(check())
+    except OperationalError:  # the test's own connection cut by a PostgreSQL restart: ask again
+        return False
 
 
 @dataclass
