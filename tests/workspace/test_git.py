@@ -1,4 +1,4 @@
-"""Real git: repository setup, one commit per task only when files changed, concurrent grouped commits."""
+"""Real git: repository setup, one commit per task only when files changed, concurrent commits."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from masterplan.workspace import create_workspace
 from masterplan.workspace.git import (
-    GroupCommitter,
+    Committer,
     commit_count,
     commit_diff,
     commit_files,
@@ -29,7 +29,7 @@ def test_workspace_is_a_git_repository_with_an_initial_commit(tmp_path: Path) ->
 def test_a_task_commit_holds_only_its_files_and_repeating_it_commits_nothing(tmp_path: Path) -> None:
     root = create_workspace(tmp_path, "p").path
     (root / "untracked.txt").write_text("not part of any task\n")
-    committer = GroupCommitter(root)
+    committer = Committer(root)
     message = task_commit_message(3, "Build\nthe  API")
     sha = committer.commit({"src/api.py": "x = 1\n", "docs/api.md": "# API\n"}, message)
     assert sha is not None
@@ -44,7 +44,7 @@ def test_a_task_commit_holds_only_its_files_and_repeating_it_commits_nothing(tmp
 
 def test_concurrent_commits_each_get_their_own_commit(tmp_path: Path) -> None:
     root = create_workspace(tmp_path, "p").path
-    committer = GroupCommitter(root)
+    committer = Committer(root)
     shas: dict[int, str | None] = {}
     barrier = threading.Barrier(12)
 
@@ -71,7 +71,7 @@ def test_concurrent_commits_each_get_their_own_commit(tmp_path: Path) -> None:
 
 def test_a_commit_made_outside_the_committer_is_noticed(tmp_path: Path) -> None:
     root = create_workspace(tmp_path, "p").path
-    committer = GroupCommitter(root)
+    committer = Committer(root)
     assert committer.commit({"a.txt": "one\n"}, "task 1: a") is not None
     (root / "a.txt").write_text("changed by hand\n")
     git(root, "add", "a.txt")
