@@ -12,6 +12,8 @@ Run: .venv/bin/python -m benchmarks.execution_bench   (BENCH_SIZES=50,120 to cho
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import os
 import sqlite3
 import statistics
@@ -57,37 +59,49 @@ class Run:
 
 
 class StatusPoller:
-    """Another connection polling the tasks table: when does each status change become visible?"""
+    """Another process polling the tasks table: when does each status change become visible to it?
+
+    A process of its own (like an API process reading the plan), so its polling does not compete with the
+    engine for this process's interpreter lock.
+    """
 
     def __init__(self, path: str, plan_id: str) -> None:
-        self.path = path
-        self.plan_id = uuid.UUID(plan_id).hex
         self.first_seen: dict[tuple[int, str], float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._results: multiprocessing.queues.Queue[dict[tuple[int, str], float]] = context.Queue()
+        self._process = context.Process(
+            target=_poll, args=(path, uuid.UUID(plan_id).hex, self._stop, self._results), daemon=True
+        )
 
     def __enter__(self) -> StatusPoller:
-        self._thread.start()
+        self._process.start()
+        if self._results.get(timeout=30) != {}:  # the poller's connection is open and it polls
+            raise RuntimeError("the status poller did not start")
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        self._thread.join()
+        self.first_seen = self._results.get(timeout=30)
+        self._process.join(timeout=30)
 
-    def _poll(self) -> None:
-        # A plain sqlite3 connection, lighter than the engine's, polling every 5 ms.
-        conn = sqlite3.connect(self.path, timeout=30)
-        try:
-            while not self._stop.is_set():
-                rows = conn.execute(
-                    "SELECT task_number, status FROM tasks WHERE masterplan_id = ?", (self.plan_id,)
-                ).fetchall()
-                now = time.time()
-                for number, status in rows:
-                    self.first_seen.setdefault((number, status), now)
-                time.sleep(0.005)
-        finally:
-            conn.close()
+
+def _poll(path: str, plan_hex: str, stop: Any, results: Any) -> None:
+    # A plain sqlite3 connection, lighter than the engine's, polling every 5 ms (time.time() is shared
+    # between processes; event timestamps are wall-clock too).
+    first_seen: dict[tuple[int, str], float] = {}
+    conn = sqlite3.connect(path, timeout=30)
+    results.put({})
+    try:
+        while not stop.is_set():
+            rows = conn.execute("SELECT task_number, status FROM tasks WHERE masterplan_id = ?", (plan_hex,))
+            now = time.time()
+            for number, status in rows.fetchall():
+                first_seen.setdefault((number, status), now)
+            time.sleep(0.005)
+    finally:
+        conn.close()
+        results.put(first_seen)
 
 
 @contextmanager
