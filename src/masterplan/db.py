@@ -46,7 +46,11 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as the engine's concurrency (a wave's task threads, writers, readers): a
+        # connection beyond the pool is opened and closed for every use.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20, max_overflow=40
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         # Writers start with BEGIN IMMEDIATE so two writers queue instead of failing on a lock upgrade;
         # read-only sessions (see read_only) begin deferred and never wait for writers.

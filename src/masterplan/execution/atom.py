@@ -135,7 +135,8 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
             and plan.actual_cost_usd < plan.hard_cost_limit_usd
         )
         if claimed:
-            return _context(session, plan_id, number)
+            assert plan is not None
+            return _context(session, plan, task)
 
     def op(session: Session) -> AtomStart | None:
         plan = state.lock_plan(session, plan_id)
@@ -159,7 +160,9 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
     if outcome is not None:
         return outcome
     with runtime.reading() as session:
-        return _context(session, plan_id, number)
+        plan = session.get(Masterplan, plan_id)
+        assert plan is not None
+        return _context(session, plan, _task(session, plan_id, number))
 
 
 def _unclaim(session: Session, plan_id: uuid.UUID, number: int) -> None:
@@ -170,13 +173,16 @@ def _unclaim(session: Session, plan_id: uuid.UUID, number: int) -> None:
         state.set_task_status(session, plan, task, "ready", "waiting: the plan is not running")
 
 
-def _context(session: Session, plan_id: uuid.UUID, number: int) -> AtomStart:
-    plan = session.get(Masterplan, plan_id)
-    task = _task(session, plan_id, number)
-    assert plan is not None
-    deps = session.scalars(
-        select(Task).where(Task.masterplan_id == plan_id, Task.task_number.in_(task.depends_on))
-    ).all()
+def _context(session: Session, plan: Masterplan, task: Task) -> AtomStart:
+    deps = (
+        session.execute(
+            select(Task.modified_files, Task.target_files).where(
+                Task.masterplan_id == plan.id, Task.task_number.in_(task.depends_on)
+            )
+        ).all()
+        if task.depends_on
+        else []
+    )
     subtasks = session.scalars(select(Subtask).where(Subtask.task_id == task.id).order_by(Subtask.number))
     return AtomStart(
         task_id=task.id,
@@ -185,7 +191,7 @@ def _context(session: Session, plan_id: uuid.UUID, number: int) -> AtomStart:
         max_retries=task.max_retries,
         retry_count=task.retry_count,
         stored_output=_stored_output(task) if task.status == "validating" else None,
-        dependency_paths=[p for d in deps for p in (d.modified_files or d.target_files)],
+        dependency_paths=[p for modified, targets in deps for p in (modified or targets)],
         feedback=regeneration_feedback(session, task.id),
         context=CoderContext(
             project_name=plan.project_name,
