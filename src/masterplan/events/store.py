@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from masterplan.events.schemas import EventPayload, event_body
 from masterplan.models import EventStream, ExecutionEvent
 
 PENDING_KEY = "masterplan.pending_events"
+UNNUMBERED_KEY = "masterplan.unnumbered_events"
 CONVERSATION_PREFIX = "conversation:"
 
 
@@ -36,31 +37,54 @@ def conversation_stream(conversation_id: uuid.UUID | str) -> str:
     return f"{CONVERSATION_PREFIX}{conversation_id}"
 
 
-def _next_seq(session: Session, stream: str) -> int:
+def _reserve_seqs(session: Session, stream: str, count: int) -> int:
+    """Take the next `count` sequence numbers of a stream; returns the last of them."""
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         stmt = (
-            insert(EventStream)
-            .values(stream=stream, last_seq=1)
+            upsert(EventStream)
+            .values(stream=stream, last_seq=count)
             .on_conflict_do_update(
-                index_elements=[EventStream.stream], set_={"last_seq": EventStream.last_seq + 1}
+                index_elements=[EventStream.stream], set_={"last_seq": EventStream.last_seq + count}
             )
             .returning(EventStream.last_seq)
         )
         # On the connection: the ORM's insert path would flush the session first, for nothing.
         return int(session.connection().execute(stmt).scalar_one())
-    seq = session.execute(
-        update(EventStream)
-        .where(EventStream.stream == stream)
-        .values(last_seq=EventStream.last_seq + 1)
-        .returning(EventStream.last_seq)
-    ).scalar_one_or_none()
-    if seq is None:
-        session.add(EventStream(stream=stream, last_seq=1))
-        session.flush()
-        return 1
-    return int(seq)
+    last = (
+        session.connection()
+        .execute(
+            update(EventStream)
+            .where(EventStream.stream == stream)
+            .values(last_seq=EventStream.last_seq + count)
+            .returning(EventStream.last_seq)
+        )
+        .scalar_one_or_none()
+    )
+    if last is None:
+        session.connection().execute(insert(EventStream).values(stream=stream, last_seq=count))
+        return count
+    return int(last)
+
+
+@event.listens_for(Session, "before_flush")
+def _number_recorded_events(session: Session, _context: object, _instances: object) -> None:
+    """Give the events recorded since the last flush their sequence numbers: one reservation per stream.
+
+    An operation records several events at once (a task's status, its completion, the wave's end), and a
+    wave's decision dozens; numbering them together costs one statement instead of one each.
+    """
+    waiting: list[tuple[ExecutionEvent, StoredEvent]] = session.info.pop(UNNUMBERED_KEY, [])
+    by_stream: dict[str, list[tuple[ExecutionEvent, StoredEvent]]] = {}
+    for row, stored in waiting:
+        if row in session.new:  # not rolled back with a savepoint since it was recorded
+            by_stream.setdefault(row.stream, []).append((row, stored))
+    for stream, items in by_stream.items():
+        first = _reserve_seqs(session, stream, len(items)) - len(items) + 1
+        for offset, (row, stored) in enumerate(items):
+            row.seq = stored.seq = first + offset
+            row.payload["seq"] = stored.payload["seq"] = first + offset
 
 
 def record_event(
@@ -75,30 +99,30 @@ def record_event(
     """Store an event in the session's transaction; it is published after that transaction commits.
 
     The payload (a model from events.schemas, or a dict validated against it) gets the envelope:
-    masterplan_id, seq, timestamp, trace_id, and conversation_id on conversation streams.
+    masterplan_id, seq, timestamp, trace_id, and conversation_id on conversation streams. The sequence
+    number is given at the next flush (at the latest when the transaction commits).
     """
     body = event_body(event_type, payload)
-    seq = _next_seq(session, stream)
     now = datetime.now(UTC)
     full = {
         **body,
         "masterplan_id": str(masterplan_id) if masterplan_id else body.get("masterplan_id"),
-        "seq": seq,
+        "seq": 0,
         "timestamp": now.isoformat(),
         "trace_id": trace_id,
     }
     if stream.startswith(CONVERSATION_PREFIX) and not full.get("conversation_id"):
         full["conversation_id"] = stream[len(CONVERSATION_PREFIX) :]
-    session.add(
-        ExecutionEvent(
-            stream=stream, seq=seq, type=event_type, payload=full, trace_id=trace_id, created_at=now
-        )
+    row = ExecutionEvent(
+        stream=stream, seq=0, type=event_type, payload=full, trace_id=trace_id, created_at=now
     )
-    event = StoredEvent(
-        stream=stream, seq=seq, type=event_type, payload=full, trace_id=trace_id, timestamp=now
+    session.add(row)
+    stored = StoredEvent(
+        stream=stream, seq=0, type=event_type, payload=dict(full), trace_id=trace_id, timestamp=now
     )
-    session.info.setdefault(PENDING_KEY, []).append(event)
-    return event
+    session.info.setdefault(UNNUMBERED_KEY, []).append((row, stored))
+    session.info.setdefault(PENDING_KEY, []).append(stored)
+    return stored
 
 
 def events_after(session: Session, stream: str, after_seq: int = 0, limit: int = 1000) -> list[StoredEvent]:

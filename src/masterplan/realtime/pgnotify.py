@@ -56,6 +56,8 @@ def install_postgres_notifications(runtime: Runtime) -> None:
 
     def before_commit(session: Session) -> None:
         pending: list[StoredEvent] = session.info.get(PENDING_KEY, [])
+        if pending:
+            session.flush()  # events get their sequence numbers when they are flushed
         for payload in notification_payloads(pending):
             session.execute(
                 text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
