@@ -36,28 +36,44 @@ def record_answer(
     def op(session: Session) -> str:
         plan = state.lock_plan(session, plan_id)
         task = _task_by_id(session, task_id)
-        number = (
-            session.scalar(select(func.max(TaskAttempt.attempt_number)).where(TaskAttempt.task_id == task_id))
-            or 0
-        ) + 1
+        # Read everything first, then change: the changes are flushed once, at the end.
+        earlier = session.execute(
+            select(
+                func.coalesce(func.max(TaskAttempt.attempt_number), 0),
+                func.coalesce(func.sum(TaskAttempt.input_tokens), 0),
+                func.coalesce(func.sum(TaskAttempt.output_tokens), 0),
+                func.coalesce(func.sum(TaskAttempt.cost_usd), 0.0),
+            ).where(TaskAttempt.task_id == task_id)
+        ).one()
+        other_tasks_cost = session.scalar(
+            select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(
+                Task.masterplan_id == plan_id, Task.id != task_id
+            )
+        )
+        usage = answer.usage
         session.add(
             TaskAttempt(
                 task_id=task_id,
-                attempt_number=number,
+                attempt_number=int(earlier[0]) + 1,
                 passed=False,
                 errors=[answer.error] if answer.error else [],
                 model=resolved.name,
                 temperature=temperature_for(attempt_in_run),
-                input_tokens=answer.usage.input_tokens,
-                output_tokens=answer.usage.output_tokens,
-                cost_usd=answer.usage.cost_usd or 0.0,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_usd=usage.cost_usd or 0.0,
             )
         )
         task.llm_model = resolved.name
         task.llm_prompt = answer.prompt
         task.llm_response = answer.output.model_dump_json() if answer.output else None
-        state.refresh_task_usage(session, task)
-        state.refresh_cost(session, plan)
+        # Usage and cost are the sums of the recorded attempts (never incremented across operations).
+        task.input_tokens = int(earlier[1]) + usage.input_tokens
+        task.output_tokens = int(earlier[2]) + usage.output_tokens
+        task.cost_usd = float(earlier[3]) + (usage.cost_usd or 0.0)
+        plan.actual_cost_usd = round(
+            float(other_tasks_cost or 0.0) + task.cost_usd + plan.quality_cost_usd, 6
+        )
         state.apply_cost_guardrails(session, plan)
         if answer.output is not None:
             state.set_task_status(session, plan, task, "validating")
@@ -112,8 +128,10 @@ def finish_success(
         task.commit_sha = sha
         task.last_error = None
         session.execute(update(Subtask).where(Subtask.task_id == task_id).values(status="completed"))
-        state.set_task_status(session, plan, task, "completed")
-        state.refresh_progress(session, plan)
+        state.set_task_status(session, plan, task, "completed", report=False)
+        counted = state.refresh_progress(session, plan)
+        # The events after the counters: they are numbered and stored together.
+        state.emit_task_status(session, plan, task)
         _complete_events(
             session,
             plan,
@@ -121,7 +139,7 @@ def finish_success(
             paths,
             {"commit_sha": sha, "attempts": attempt.attempt_number if attempt else 0},
         )
-        state.close_wave_if_done(session, plan)
+        state.close_wave_if_done(session, plan, counted)
         state.apply_cost_guardrails(session, plan)
 
     write(runtime, op)
@@ -143,9 +161,9 @@ def fail_task(session: Session, plan: Masterplan, task: Task) -> None:
     tasks = state.tasks_of(session, plan.id)
     graph = {n: t.depends_on for n, t in tasks.items()}
     state.block_tasks(session, plan, tasks, dependents_closure(graph, [task.task_number]))
-    state.refresh_progress(session, plan)
+    counted = state.refresh_progress(session, plan)
     _complete_events(session, plan, task, [], {"attempts": task.retry_count, "error": task.last_error})
-    state.close_wave_if_done(session, plan)
+    state.close_wave_if_done(session, plan, counted)
 
 
 def _complete_events(

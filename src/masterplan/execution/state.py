@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from masterplan.errors import NotFound
 from masterplan.events import plan_stream, record_event
 from masterplan.events.schemas import CostWarning, EventPayload, TaskExecutionProgress, WaveExecutionComplete
 from masterplan.execution.scheduler import TERMINAL, TaskView
-from masterplan.models import Masterplan, Milestone, Phase, Task, TaskAttempt
+from masterplan.models import Masterplan, Milestone, Phase, Task
 from masterplan.plans.service import change_plan_status
 from masterplan.plans.transitions import move_task
 
@@ -43,7 +43,13 @@ def lock_plan(session: Session, plan_id: uuid.UUID) -> Masterplan:
 
 
 def tasks_of(session: Session, plan_id: uuid.UUID) -> dict[int, Task]:
-    rows = session.scalars(select(Task).where(Task.masterplan_id == plan_id).order_by(Task.task_number))
+    """Every task of a plan, without the model's prompt and answer (loaded only if touched)."""
+    rows = session.scalars(
+        select(Task)
+        .where(Task.masterplan_id == plan_id)
+        .order_by(Task.task_number)
+        .options(defer(Task.llm_prompt), defer(Task.llm_response), defer(Task.validation_logs))
+    )
     return {t.task_number: t for t in rows}
 
 
@@ -141,46 +147,34 @@ def skip_task(session: Session, plan: Masterplan, task: Task, reason: str) -> No
         set_task_status(session, plan, task, "skipped", reason)
 
 
-def refresh_task_usage(session: Session, task: Task) -> None:
-    """Tokens and cost of a task: the sum of its recorded attempts."""
-    session.flush()
-    tokens_in, tokens_out, cost = session.execute(
-        select(
-            func.coalesce(func.sum(TaskAttempt.input_tokens), 0),
-            func.coalesce(func.sum(TaskAttempt.output_tokens), 0),
-            func.coalesce(func.sum(TaskAttempt.cost_usd), 0.0),
-        ).where(TaskAttempt.task_id == task.id)
-    ).one()
-    task.input_tokens, task.output_tokens, task.cost_usd = int(tokens_in), int(tokens_out), float(cost)
+WaveCounts = dict[tuple[int | None, str], tuple[int, float]]  # (wave, status) -> (tasks, cost)
 
 
-def refresh_cost(session: Session, plan: Masterplan) -> None:
-    """The plan's actual cost, recomputed from its tasks (and what quality control spent)."""
-    session.flush()
-    cost = session.scalar(
-        select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(Task.masterplan_id == plan.id)
-    )
-    plan.actual_cost_usd = round(float(cost or 0.0) + plan.quality_cost_usd, 6)
+def refresh_progress(session: Session, plan: Masterplan) -> WaveCounts:
+    """Progress counters, percent and actual cost of the plan, recomputed from its tasks.
 
-
-def refresh_progress(session: Session, plan: Masterplan) -> None:
-    """Progress counters, percent and actual cost of the plan, recomputed from its tasks."""
+    Returns the task counts and costs by wave and status it read (close_wave_if_done can use them).
+    """
     session.flush()
     rows = session.execute(
-        select(Task.status, func.count(), func.coalesce(func.sum(Task.cost_usd), 0.0))
+        select(Task.wave, Task.status, func.count(), func.coalesce(func.sum(Task.cost_usd), 0.0))
         .where(Task.masterplan_id == plan.id)
-        .group_by(Task.status)
+        .group_by(Task.wave, Task.status)
     ).all()
-    counts = {status: int(count) for status, count, _ in rows}
-    cost = sum(float(spent) for _, _, spent in rows)
+    counted: WaveCounts = {(wave, status): (int(count), float(cost)) for wave, status, count, cost in rows}
+    counts: dict[str, int] = {}
+    for (_, status), (count, _) in counted.items():
+        counts[status] = counts.get(status, 0) + count
+    cost = sum(spent for _, spent in counted.values())
     plan.completed_tasks = counts.get("completed", 0)
     plan.failed_tasks = counts.get("failed", 0)
     plan.skipped_tasks = counts.get("skipped", 0)
     plan.blocked_tasks = counts.get("blocked", 0)
     finished = plan.completed_tasks + plan.failed_tasks + plan.skipped_tasks + plan.blocked_tasks
     plan.progress_percent = round(100.0 * finished / plan.total_tasks, 2) if plan.total_tasks else 100.0
-    plan.actual_cost_usd = round(float(cost or 0.0) + plan.quality_cost_usd, 6)
+    plan.actual_cost_usd = round(cost + plan.quality_cost_usd, 6)
     plan.updated_at = datetime.now(UTC)
+    return counted
 
 
 def apply_cost_guardrails(session: Session, plan: Masterplan) -> bool:
@@ -214,28 +208,29 @@ def pause_for_cost(session: Session, plan: Masterplan, detail: str) -> None:
     )
 
 
-def close_wave_if_done(session: Session, plan: Masterplan) -> None:
-    """Report the current wave complete once none of its tasks can still run (once per wave run)."""
+def close_wave_if_done(session: Session, plan: Masterplan, counted: WaveCounts | None = None) -> None:
+    """Report the current wave complete once none of its tasks can still run (once per wave run).
+
+    `counted` is what refresh_progress returned in this operation, when no task changed since.
+    """
     wave = plan.current_wave
     if wave is None:
         return
-    session.flush()
-    counts = dict(
-        session.execute(
-            select(Task.status, func.count())
+    if counted is None:
+        session.flush()
+        rows = session.execute(
+            select(Task.status, func.count(), func.coalesce(func.sum(Task.cost_usd), 0.0))
             .where(Task.masterplan_id == plan.id, Task.wave == wave)
             .group_by(Task.status)
         ).all()
-    )
-    if any(status not in TERMINAL for status in counts):
+        counted = {(wave, status): (int(count), float(cost)) for status, count, cost in rows}
+    in_wave = {status: value for (number, status), value in counted.items() if number == wave}
+    if any(status not in TERMINAL for status in in_wave):
         return
-    cost = session.scalar(
-        select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(
-            Task.masterplan_id == plan.id, Task.wave == wave
-        )
+    stats: dict[str, Any] = {"tasks": sum(count for count, _ in in_wave.values())}
+    stats.update(
+        {status: in_wave.get(status, (0, 0.0))[0] for status in ("completed", "failed", "blocked", "skipped")}
     )
-    stats: dict[str, Any] = {"tasks": sum(counts.values())}
-    stats.update({status: counts.get(status, 0) for status in ("completed", "failed", "blocked", "skipped")})
-    stats["cost_usd"] = round(float(cost or 0.0), 6)
+    stats["cost_usd"] = round(sum(cost for _, cost in in_wave.values()), 6)
     plan.current_wave = None
     emit(session, plan, WaveExecutionComplete(wave_number=wave, stats=stats))

@@ -55,6 +55,9 @@ class GroupWriter:
         return result
 
     def _commit(self, group: list[_Operation[Any]]) -> None:
+        if len(group) == 1:  # alone: no savepoint needed, its error rolls the transaction back
+            self._commit_alone(group[0])
+            return
         try:
             with self.runtime.transaction() as session:
                 for operation in group:
@@ -66,6 +69,15 @@ class GroupWriter:
         finally:
             for operation in group:
                 operation.done = True
+
+    def _commit_alone(self, operation: _Operation[Any]) -> None:
+        try:
+            with self.runtime.transaction() as session:
+                operation.result = operation.fn(session)
+        except BaseException as exc:
+            operation.error = exc
+        finally:
+            operation.done = True
 
     @staticmethod
     def _apply(session: Session, operation: _Operation[Any]) -> None:

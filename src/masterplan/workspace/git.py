@@ -128,11 +128,8 @@ class Committer:
         changed = {p: d for p, d in contents.items() if _blob_at(parent.tree, p) != blob_id(d)}
         if not changed:
             return None
-        index = pygit2.Index()
-        index.read_tree(parent.tree)
-        for path, data in sorted(changed.items()):
-            index.add(pygit2.IndexEntry(path, repository.create_blob(data), pygit2.enums.FileMode.BLOB))
-        tree = index.write_tree(repository)
+        blobs = {tuple(p.split("/")): repository.create_blob(d) for p, d in changed.items()}
+        tree = _tree_with(repository, parent.tree, blobs)
         signature = pygit2.Signature(AUTHOR_NAME, AUTHOR_EMAIL)
         sha = repository.create_commit(
             f"refs/heads/{BRANCH}", signature, signature, message, tree, [parent.id]
@@ -143,6 +140,24 @@ class Committer:
         if self._repository is None:
             self._repository = pygit2.Repository(str(self.root))
         return self._repository
+
+
+def _tree_with(
+    repository: pygit2.Repository, tree: pygit2.Tree | None, blobs: dict[tuple[str, ...], pygit2.Oid]
+) -> pygit2.Oid:
+    """`tree` with these blobs put in place; only the trees on their paths are rewritten."""
+    builder = repository.TreeBuilder(tree) if tree is not None else repository.TreeBuilder()
+    below: dict[str, dict[tuple[str, ...], pygit2.Oid]] = {}
+    for parts, blob in blobs.items():
+        if len(parts) == 1:
+            builder.insert(parts[0], blob, pygit2.enums.FileMode.BLOB)
+        else:
+            below.setdefault(parts[0], {})[parts[1:]] = blob
+    for name, inner in below.items():
+        existing = tree[name] if tree is not None and name in tree else None
+        subtree = existing if isinstance(existing, pygit2.Tree) else None
+        builder.insert(name, _tree_with(repository, subtree, inner), pygit2.enums.FileMode.TREE)
+    return builder.write()
 
 
 def _blob_at(tree: pygit2.Tree, path: str) -> str | None:
