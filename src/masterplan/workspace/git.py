@@ -94,7 +94,7 @@ def commit_count(root: Path) -> int:
 
 
 def sync_index(root: Path) -> None:
-    """Point the index at HEAD so the workspace shows no pending changes after grouped commits."""
+    """Point the index at HEAD so the workspace shows no pending changes (task commits bypass it)."""
     git(root, "reset", "-q")
 
 
