@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,8 +23,10 @@ def paused_phases(session: Session, plan: Masterplan) -> set[int]:
     return {int(after["phase"]) for after in rows if after and "phase" in after}
 
 
-def pause_after_finished_phase(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> bool:
-    """Pause a running plan when a `pause_after` phase has just ended; True when it paused."""
+def pause_after_finished_phase(session: Session, plan: Masterplan, statuses: Mapping[int, str]) -> bool:
+    """Pause a running plan when a `pause_after` phase has just ended; True when it paused.
+
+    `statuses` holds every task's current status, by number."""
     if plan.status != "in_progress":
         return False
     rows = session.execute(
@@ -39,7 +43,7 @@ def pause_after_finished_phase(session: Session, plan: Masterplan, tasks: dict[i
         members.setdefault(phase, []).append(number)
     done = paused_phases(session, plan)
     for phase, numbers in members.items():
-        if phase in done or any(tasks[n].status not in TERMINAL for n in numbers if n in tasks):
+        if phase in done or any(statuses[n] not in TERMINAL for n in numbers if n in statuses):
             continue
         change_plan_status(
             session,

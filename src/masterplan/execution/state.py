@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,30 +54,55 @@ def tasks_of(session: Session, plan_id: uuid.UUID) -> dict[int, Task]:
     return {t.task_number: t for t in rows}
 
 
-def task_modes(session: Session, plan: Masterplan) -> dict[int, str]:
-    """Each task's execution mode: its phase's mode, else the plan's."""
+def tasks_numbered(session: Session, plan_id: uuid.UUID, numbers: Iterable[int]) -> dict[int, Task]:
+    """The plan's tasks with these numbers (without prompts and answers), by number."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Task)
+        .where(Task.masterplan_id == plan_id, Task.task_number.in_(wanted))
+        .options(defer(Task.llm_prompt), defer(Task.llm_response), defer(Task.validation_logs))
+    )
+    return {t.task_number: t for t in rows}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the scheduler decides from: each task's view, and its complexity (for cost estimates)."""
+
+    views: dict[int, TaskView]
+    complexity: dict[int, str]
+
+
+def snapshot(session: Session, plan: Masterplan) -> Snapshot:
+    """Every task's scheduling facts in one query (no task rows are loaded)."""
     rows = session.execute(
-        select(Task.task_number, Phase.execution_mode)
+        select(
+            Task.task_number,
+            Task.status,
+            Task.depends_on,
+            Task.approved_to_run,
+            Task.target_files,
+            Task.complexity,
+            Phase.execution_mode,
+        )
         .join(Milestone, Task.milestone_id == Milestone.id)
         .join(Phase, Milestone.phase_id == Phase.id)
         .where(Task.masterplan_id == plan.id)
-    )
-    return {number: mode or plan.execution_mode for number, mode in rows}
-
-
-def task_views(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> dict[int, TaskView]:
-    modes = task_modes(session, plan)
-    return {
-        n: TaskView(
-            number=n,
-            status=t.status,
-            depends_on=tuple(t.depends_on),
-            mode=modes.get(n, plan.execution_mode),
-            approved=t.approved_to_run,
-            files=tuple(t.target_files),
+    ).all()
+    views = {
+        number: TaskView(
+            number=number,
+            status=status,
+            depends_on=tuple(depends_on),
+            mode=mode or plan.execution_mode,
+            approved=approved,
+            files=tuple(files),
         )
-        for n, t in tasks.items()
+        for number, status, depends_on, approved, files, _, mode in rows
     }
+    return Snapshot(views=views, complexity={row[0]: row[5] for row in rows})
 
 
 def emit(session: Session, plan: Masterplan, payload: EventPayload) -> None:

@@ -16,7 +16,7 @@ from masterplan.execution.phase_pause import PHASE_PAUSE, pause_after_finished_p
 from masterplan.execution.scheduler import decide, wave_numbers
 from masterplan.execution.writer import write
 from masterplan.llm import configured_name, price_usd
-from masterplan.models import Masterplan, Task
+from masterplan.models import Masterplan
 from masterplan.plans.estimates import TOKENS_IN, TOKENS_OUT
 from masterplan.plans.service import change_plan_status
 from masterplan.runtime import Runtime
@@ -25,15 +25,14 @@ from masterplan.workspace.git import GitError, sync_index
 log = structlog.get_logger(__name__)
 
 
-def estimated_cost(tasks: list[Task], runtime: Runtime) -> float:
-    """What running these tasks is expected to cost with the configured coder models (0 when unknown)."""
+def estimated_cost(complexities: list[str], runtime: Runtime) -> float:
+    """What running tasks of these complexities is expected to cost with the configured coder models
+    (0 when unknown)."""
     total = 0.0
-    for task in tasks:
+    for complexity in complexities:
         try:
-            name = configured_name("coder", runtime.settings, complexity=task.complexity)
-            price = price_usd(
-                name, TOKENS_IN.get(task.complexity, 4000), TOKENS_OUT.get(task.complexity, 1800)
-            )
+            name = configured_name("coder", runtime.settings, complexity=complexity)
+            price = price_usd(name, TOKENS_IN.get(complexity, 4000), TOKENS_OUT.get(complexity, 1800))
         except ConfigurationError:
             price = None
         total += price or 0.0
@@ -50,24 +49,28 @@ def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
 
 def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
     plan = state.lock_plan(session, plan_id)
-    tasks = state.tasks_of(session, plan_id)
-    views = state.task_views(session, plan, tasks)
+    snapshot = state.snapshot(session, plan)
+    views = snapshot.views
     decision = decide(views, plan.status)
-    state.block_tasks(session, plan, tasks, decision.block)
+    if decision.block:
+        state.block_tasks(
+            session, plan, state.tasks_numbered(session, plan_id, decision.block), decision.block
+        )
     state.close_wave_if_done(session, plan)
-    if decision.action != "finish" and pause_after_finished_phase(session, plan, tasks):
+    statuses = {n: "blocked" if n in decision.block else v.status for n, v in views.items()}
+    if decision.action != "finish" and pause_after_finished_phase(session, plan, statuses):
         state.refresh_progress(session, plan)
         return {"action": "wait", "reason": PHASE_PAUSE}
     if decision.action == "finish":
-        _finish(session, plan, tasks)
+        _finish(session, plan)
         return {"action": "finish", "reason": plan.status}
     if decision.action == "wait":
         if decision.block:
             state.refresh_progress(session, plan)
         return {"action": "wait", "reason": decision.reason}
     assert decision.wave is not None
-    batch = [tasks[n] for n in decision.tasks]
-    expected = estimated_cost([t for t in batch if t.status in ("pending", "ready")], runtime)
+    waiting = [n for n in decision.tasks if views[n].status in ("pending", "ready")]
+    expected = estimated_cost([snapshot.complexity[n] for n in waiting], runtime)
     if plan.actual_cost_usd + expected > plan.hard_cost_limit_usd:
         state.emit(session, plan, state.cost_warning(plan, "hard"))
         state.pause_for_cost(
@@ -80,9 +83,11 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
     if plan.current_wave != decision.wave:
         plan.current_wave = decision.wave
         wave_of = wave_numbers(views)
-        in_wave = sum(1 for n in tasks if wave_of[n] == decision.wave)
+        in_wave = sum(1 for n in views if wave_of[n] == decision.wave)
         state.emit(session, plan, WaveExecutionStart(wave_number=decision.wave, total_atoms=in_wave))
-    for index, task in enumerate(batch):
+    batch = state.tasks_numbered(session, plan_id, decision.tasks)
+    for index, number in enumerate(decision.tasks):
+        task = batch[number]
         # The tasks that start at once are claimed here, in one transaction, not one each.
         claim = index < runtime.settings.parallelism
         if task.status == "pending":
@@ -103,9 +108,9 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
     return {"action": "run", "wave": decision.wave, "tasks": list(decision.tasks)}
 
 
-def _finish(session: Session, plan: Masterplan, tasks: dict[int, Task]) -> None:
+def _finish(session: Session, plan: Masterplan) -> None:
     if plan.status == "cancelled":
-        for task in tasks.values():
+        for task in state.tasks_of(session, plan.id).values():
             state.skip_task(session, plan, task, "the plan was cancelled")
     state.refresh_progress(session, plan)
     if plan.status == "in_progress":
