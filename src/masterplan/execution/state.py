@@ -43,26 +43,28 @@ def lock_plan(session: Session, plan_id: uuid.UUID) -> Masterplan:
     return plan
 
 
+# Task rows as the engine's bookkeeping loads them: the model's prompt and answer and the validation log
+# (the large columns) are read only if touched.
+WITHOUT_TEXTS = (defer(Task.llm_prompt), defer(Task.llm_response), defer(Task.validation_logs))
+
+
 def tasks_of(session: Session, plan_id: uuid.UUID) -> dict[int, Task]:
-    """Every task of a plan, without the model's prompt and answer (loaded only if touched)."""
+    """Every task of a plan (without its large texts), by number."""
     rows = session.scalars(
-        select(Task)
-        .where(Task.masterplan_id == plan_id)
-        .order_by(Task.task_number)
-        .options(defer(Task.llm_prompt), defer(Task.llm_response), defer(Task.validation_logs))
+        select(Task).where(Task.masterplan_id == plan_id).order_by(Task.task_number).options(*WITHOUT_TEXTS)
     )
     return {t.task_number: t for t in rows}
 
 
 def tasks_numbered(session: Session, plan_id: uuid.UUID, numbers: Iterable[int]) -> dict[int, Task]:
-    """The plan's tasks with these numbers (without prompts and answers), by number."""
+    """The plan's tasks with these numbers (without their large texts), by number."""
     wanted = sorted(set(numbers))
     if not wanted:
         return {}
     rows = session.scalars(
         select(Task)
         .where(Task.masterplan_id == plan_id, Task.task_number.in_(wanted))
-        .options(defer(Task.llm_prompt), defer(Task.llm_response), defer(Task.validation_logs))
+        .options(*WITHOUT_TEXTS)
     )
     return {t.task_number: t for t in rows}
 

@@ -23,10 +23,10 @@ AUTHOR_NAME = "masterplan"
 AUTHOR_EMAIL = "masterplan@localhost"
 MOVED_TIP_RETRIES = 5
 _ENV = {
-    "GIT_AUTHOR_NAME": "masterplan",
-    "GIT_AUTHOR_EMAIL": "masterplan@localhost",
-    "GIT_COMMITTER_NAME": "masterplan",
-    "GIT_COMMITTER_EMAIL": "masterplan@localhost",
+    "GIT_AUTHOR_NAME": AUTHOR_NAME,
+    "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+    "GIT_COMMITTER_NAME": AUTHOR_NAME,
+    "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
