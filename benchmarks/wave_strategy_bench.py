@@ -1,6 +1,8 @@
-"""How a wave runs inside DBOS: concurrent checkpointed steps of one workflow vs queued child workflows.
+"""How a wave runs inside DBOS: one step running its tasks in threads, a checkpointed step per task, or
+queued child workflows.
 
-The decision behind masterplan.execution.workflow. Tasks are bare 0.5 s sleeps (no database, no model) on
+The decision behind masterplan.execution.workflow (which runs a batch as one step: its tasks keep their
+state in our database, so a replayed batch only carries on). Tasks are bare 0.5 s sleeps (no database, no model) on
 the 120-task random plan (seed 42) at concurrency 16, SQLite system database, so the figures are DBOS's own
 cost: makespan against the wave bound for each strategy, in the same process.
 Run: .venv/bin/python -m benchmarks.wave_strategy_bench
@@ -76,6 +78,18 @@ def waves_as_steps(run: str) -> int:
     return len(LEVELS)
 
 
+def sleep_wave(numbers: list[int]) -> int:
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        return len(list(pool.map(sleep_task, numbers)))
+
+
+@DBOS.workflow(name="bench.waves_as_one_step")
+def waves_as_one_step(run: str) -> int:
+    for level in LEVELS:
+        DBOS.run_step({"name": "bench.wave"}, sleep_wave, level)
+    return len(LEVELS)
+
+
 def run() -> list[dict[str, Any]]:
     bound = sum(max(LATENCY, len(level) * LATENCY / CONCURRENCY) for level in LEVELS)
     results: list[dict[str, Any]] = []
@@ -94,12 +108,14 @@ def run() -> list[dict[str, Any]]:
         DBOS.register_queue(QUEUE, partition_concurrency=CONCURRENCY, polling_interval_sec=0.02)
         try:
             for name, workflow in (
-                ("steps in one workflow", waves_as_steps),
+                ("one step per wave", waves_as_one_step),
+                ("a step per task", waves_as_steps),
                 ("queued child workflows", waves_as_children),
             ):
                 start = time.perf_counter()
-                with SetWorkflowID(f"run-{name[:5]}"):
-                    DBOS.start_workflow(workflow, f"run-{name[:5]}").get_result(polling_interval_sec=0.02)
+                run_id = f"run-{workflow.__name__}"
+                with SetWorkflowID(run_id):
+                    DBOS.start_workflow(workflow, run_id).get_result(polling_interval_sec=0.02)
                 makespan = time.perf_counter() - start
                 row = {
                     "strategy": name,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import psycopg
-from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID, StepOptions
+from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID
 from dbos._registrations import get_dbos_func_name
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -73,18 +73,6 @@ RECONNECT: StepRetry = {
     "backoff_rate": 1.5,
     "should_retry": is_disconnect,
 }
-
-
-def reconnecting_step(name: str) -> StepOptions:
-    """Options of a step run through a reservation, with RECONNECT's retries."""
-    return {
-        "name": name,
-        "retries_allowed": RECONNECT["retries_allowed"],
-        "max_attempts": RECONNECT["max_attempts"],
-        "interval_seconds": RECONNECT["interval_seconds"],
-        "backoff_rate": RECONNECT["backoff_rate"],
-        "should_retry": RECONNECT["should_retry"],
-    }
 
 
 _current: Runtime | None = None
