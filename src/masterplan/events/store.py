@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,33 +37,38 @@ def conversation_stream(conversation_id: uuid.UUID | str) -> str:
     return f"{CONVERSATION_PREFIX}{conversation_id}"
 
 
+def _upsert_seq(dialect: str) -> Any:
+    upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return (
+        upsert(EventStream)
+        .values(stream=bindparam("b_stream"), last_seq=bindparam("b_count"))
+        .on_conflict_do_update(
+            index_elements=[EventStream.stream],
+            set_={"last_seq": EventStream.last_seq + bindparam("b_count")},
+        )
+        .returning(EventStream.last_seq)
+    )
+
+
+# Built once (an event is stored in nearly every write of the engine; building the statement cost more
+# than running it).
+_UPSERT_SEQ = {dialect: _upsert_seq(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 def _reserve_seqs(session: Session, stream: str, count: int) -> int:
     """Take the next `count` sequence numbers of a stream; returns the last of them."""
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        stmt = (
-            upsert(EventStream)
-            .values(stream=stream, last_seq=count)
-            .on_conflict_do_update(
-                index_elements=[EventStream.stream], set_={"last_seq": EventStream.last_seq + count}
-            )
-            .returning(EventStream.last_seq)
-        )
-        # On the connection: the ORM's insert path would flush the session first, for nothing.
-        return int(session.connection().execute(stmt).scalar_one())
-    last = (
-        session.connection()
-        .execute(
-            update(EventStream)
-            .where(EventStream.stream == stream)
-            .values(last_seq=EventStream.last_seq + count)
-            .returning(EventStream.last_seq)
-        )
-        .scalar_one_or_none()
-    )
+    connection = session.connection()  # not the ORM's insert path: it would flush the session first
+    upsert = _UPSERT_SEQ.get(connection.dialect.name)
+    if upsert is not None:
+        return int(connection.execute(upsert, {"b_stream": stream, "b_count": count}).scalar_one())
+    last = connection.execute(
+        update(EventStream)
+        .where(EventStream.stream == stream)
+        .values(last_seq=EventStream.last_seq + count)
+        .returning(EventStream.last_seq)
+    ).scalar_one_or_none()
     if last is None:
-        session.connection().execute(insert(EventStream).values(stream=stream, last_seq=count))
+        connection.execute(insert(EventStream).values(stream=stream, last_seq=count))
         return count
     return int(last)
 

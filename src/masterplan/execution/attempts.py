@@ -2,15 +2,21 @@
 
 Each function is one write operation (grouped with others on SQLite by the writer); counters and costs are
 recomputed from rows, so repeating one after a crash counts nothing twice.
+
+Every task of a wave records an answer and a completion at nearly the same moment, and their interpreter
+time adds up one task after another; so these two run prepared statements on the task's columns (no task
+row is loaded into the session; measured: about half the time of the same work through ORM rows). The
+status still moves only through the transition table.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy.orm import Session, aliased
 
 from masterplan.events.schemas import AtomExecutionComplete, AtomExecutionProgress, TaskExecutionComplete
 from masterplan.execution import state
@@ -20,7 +26,79 @@ from masterplan.execution.writer import write
 from masterplan.llm import ResolvedModel
 from masterplan.models import Masterplan, Subtask, Task, TaskAttempt
 from masterplan.plans.graph import dependents_closure
+from masterplan.plans.transitions import TASK_TRANSITIONS, move_task, transition_error
 from masterplan.runtime import Runtime
+
+_OTHER = aliased(Task)
+_EARLIER = (
+    select(
+        func.coalesce(func.max(TaskAttempt.attempt_number), 0).label("attempts"),
+        func.coalesce(func.sum(TaskAttempt.input_tokens), 0).label("input_tokens"),
+        func.coalesce(func.sum(TaskAttempt.output_tokens), 0).label("output_tokens"),
+        func.coalesce(func.sum(TaskAttempt.cost_usd), 0.0).label("cost_usd"),
+    )
+    .where(TaskAttempt.task_id == bindparam("b_task"))
+    .subquery()
+)
+# The task, the sums of its recorded attempts and what the plan's other tasks cost: one statement.
+_ANSWER_FACTS = (
+    select(
+        Task.task_number,
+        Task.name,
+        Task.status,
+        _EARLIER.c.attempts,
+        _EARLIER.c.input_tokens,
+        _EARLIER.c.output_tokens,
+        _EARLIER.c.cost_usd,
+        select(func.coalesce(func.sum(_OTHER.cost_usd), 0.0))
+        .where(_OTHER.masterplan_id == Task.masterplan_id, _OTHER.id != Task.id)
+        .scalar_subquery()
+        .label("other_tasks_cost"),
+    )
+    .select_from(Task)
+    .join(_EARLIER, true())
+    .where(Task.id == bindparam("b_task"))
+)
+_UPDATE_TASK = update(Task).where(Task.id == bindparam("b_task"))
+_COMPLETE_TASK = (
+    update(Task)
+    .where(Task.id == bindparam("b_task"), Task.status == "validating")
+    .values(
+        status="completed",
+        validation_passed=True,
+        validation_errors=[],
+        validation_logs=bindparam("logs"),
+        modified_files=bindparam("paths"),
+        commit_sha=bindparam("sha"),
+        last_error=None,
+        updated_at=bindparam("now"),
+        completed_at=bindparam("now"),
+    )
+    .returning(Task.task_number, Task.name, Task.cost_usd)
+)
+_TASK_STATUS = select(Task.status).where(Task.id == bindparam("b_task"))
+_LATEST = aliased(TaskAttempt)
+_PASS_LATEST_ATTEMPT = (
+    update(TaskAttempt)
+    .where(
+        TaskAttempt.id
+        == select(_LATEST.id)
+        .where(_LATEST.task_id == bindparam("b_task"))
+        .order_by(_LATEST.attempt_number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    .values(passed=True, checks_total=bindparam("total"), checks_passed=bindparam("checks_ok"))
+    .returning(TaskAttempt.attempt_number)
+)
+_SUBTASKS_DONE = update(Subtask).where(Subtask.task_id == bindparam("b_task")).values(status="completed")
+
+
+def _forget(session: Session, task_id: uuid.UUID) -> None:
+    """A task row changed by statement: a copy loaded earlier in this (grouped) transaction is stale."""
+    loaded = session.identity_map.get(session.identity_key(Task, task_id))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def record_answer(
@@ -35,50 +113,51 @@ def record_answer(
 
     def op(session: Session) -> str:
         plan = state.lock_plan(session, plan_id)
-        task = _task_by_id(session, task_id)
-        # Read everything first, then change: the changes are flushed once, at the end.
-        earlier = session.execute(
-            select(
-                func.coalesce(func.max(TaskAttempt.attempt_number), 0),
-                func.coalesce(func.sum(TaskAttempt.input_tokens), 0),
-                func.coalesce(func.sum(TaskAttempt.output_tokens), 0),
-                func.coalesce(func.sum(TaskAttempt.cost_usd), 0.0),
-            ).where(TaskAttempt.task_id == task_id)
-        ).one()
-        other_tasks_cost = session.scalar(
-            select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(
-                Task.masterplan_id == plan_id, Task.id != task_id
-            )
-        )
+        connection = session.connection()
+        facts = connection.execute(_ANSWER_FACTS, {"b_task": task_id}).one()
         usage = answer.usage
-        session.add(
-            TaskAttempt(
-                task_id=task_id,
-                attempt_number=int(earlier[0]) + 1,
-                passed=False,
-                errors=[answer.error] if answer.error else [],
-                model=resolved.name,
-                temperature=temperature_for(attempt_in_run),
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cost_usd=usage.cost_usd or 0.0,
-            )
-        )
-        task.llm_model = resolved.name
-        task.llm_prompt = answer.prompt
-        task.llm_response = answer.output.model_dump_json() if answer.output else None
+        task = state.TaskFacts(task_id, facts.task_number, facts.name, facts.status)
         # Usage and cost are the sums of the recorded attempts (never incremented across operations).
-        task.input_tokens = int(earlier[1]) + usage.input_tokens
-        task.output_tokens = int(earlier[2]) + usage.output_tokens
-        task.cost_usd = float(earlier[3]) + (usage.cost_usd or 0.0)
-        plan.actual_cost_usd = round(
-            float(other_tasks_cost or 0.0) + task.cost_usd + plan.quality_cost_usd, 6
+        task.cost_usd = float(facts.cost_usd) + (usage.cost_usd or 0.0)
+        now = datetime.now(UTC)
+        connection.execute(
+            insert(TaskAttempt),
+            {
+                "id": uuid.uuid4(),
+                "task_id": task_id,
+                "attempt_number": int(facts.attempts) + 1,
+                "passed": False,
+                "errors": [answer.error] if answer.error else [],
+                "model": resolved.name,
+                "temperature": temperature_for(attempt_in_run),
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "cost_usd": usage.cost_usd or 0.0,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
+        values: dict[str, Any] = {
+            "b_task": task_id,
+            "llm_model": resolved.name,
+            "llm_prompt": answer.prompt,
+            "llm_response": answer.output.model_dump_json() if answer.output else None,
+            "input_tokens": int(facts.input_tokens) + usage.input_tokens,
+            "output_tokens": int(facts.output_tokens) + usage.output_tokens,
+            "cost_usd": task.cost_usd,
+            "updated_at": now,
+        }
+        if answer.output is not None:
+            move_task(task, "validating")
+            values["status"] = "validating"
+        connection.execute(_UPDATE_TASK, values)
+        _forget(session, task_id)
+        plan.actual_cost_usd = round(float(facts.other_tasks_cost) + task.cost_usd + plan.quality_cost_usd, 6)
         state.apply_cost_guardrails(session, plan)
         if answer.output is not None:
-            state.set_task_status(session, plan, task, "validating")
+            state.emit_task_status(session, plan, task)
             return "validating"
-        return _attempt_failed(session, plan, task, [answer.error or "no answer"])
+        return _attempt_failed(session, plan, _task_by_id(session, task_id), [answer.error or "no answer"])
 
     return write(runtime, op)
 
@@ -114,31 +193,28 @@ def finish_success(
 
     def op(session: Session) -> None:
         plan = state.lock_plan(session, plan_id)
-        task = _task_by_id(session, task_id)
-        if task.status == "completed":
-            return
-        attempt = _latest_attempt(session, task_id)
-        if attempt is not None:
-            attempt.passed = True
-            attempt.checks_total, attempt.checks_passed = report.checks_total, report.checks_passed
-        task.validation_passed = True
-        task.validation_errors = []
-        task.validation_logs = report.log_text
-        task.modified_files = paths
-        task.commit_sha = sha
-        task.last_error = None
-        session.execute(update(Subtask).where(Subtask.task_id == task_id).values(status="completed"))
-        state.set_task_status(session, plan, task, "completed", report=False)
+        connection = session.connection()
+        now = datetime.now(UTC)
+        done = connection.execute(
+            _COMPLETE_TASK,
+            {"b_task": task_id, "logs": report.log_text, "paths": paths, "sha": sha, "now": now},
+        ).first()
+        if done is None:  # not validating: already completed (a repeat), or an illegal change
+            status = connection.execute(_TASK_STATUS, {"b_task": task_id}).scalar_one()
+            if status == "completed":
+                return
+            raise transition_error("task", TASK_TRANSITIONS, status, "completed")
+        _forget(session, task_id)
+        task = state.TaskFacts(task_id, done.task_number, done.name, "completed", done.cost_usd)
+        attempt = connection.execute(
+            _PASS_LATEST_ATTEMPT,
+            {"b_task": task_id, "total": report.checks_total, "checks_ok": report.checks_passed},
+        ).scalar()
+        connection.execute(_SUBTASKS_DONE, {"b_task": task_id})
         counted = state.refresh_progress(session, plan)
         # The events after the counters: they are numbered and stored together.
         state.emit_task_status(session, plan, task)
-        _complete_events(
-            session,
-            plan,
-            task,
-            paths,
-            {"commit_sha": sha, "attempts": attempt.attempt_number if attempt else 0},
-        )
+        _complete_events(session, plan, task, paths, {"commit_sha": sha, "attempts": attempt or 0})
         state.close_wave_if_done(session, plan, counted)
         state.apply_cost_guardrails(session, plan)
 
@@ -167,7 +243,7 @@ def fail_task(session: Session, plan: Masterplan, task: Task) -> None:
 
 
 def _complete_events(
-    session: Session, plan: Masterplan, task: Task, files: list[str], result: dict[str, Any]
+    session: Session, plan: Masterplan, task: Task | state.TaskFacts, files: list[str], result: dict[str, Any]
 ) -> None:
     state.emit(
         session,

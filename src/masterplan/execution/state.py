@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, defer
 
 from masterplan.errors import NotFound
@@ -27,6 +27,7 @@ COST_LIMIT = "cost_limit"
 
 
 LOCKED_KEY = "masterplan.locked_plans"
+_LOCK_PLAN = select(Masterplan).where(Masterplan.id == bindparam("b_plan")).with_for_update()
 
 
 def lock_plan(session: Session, plan_id: uuid.UUID) -> Masterplan:
@@ -36,7 +37,7 @@ def lock_plan(session: Session, plan_id: uuid.UUID) -> Masterplan:
         held = session.get(Masterplan, plan_id)
         if held is not None:
             return held
-    plan = session.scalars(select(Masterplan).where(Masterplan.id == plan_id).with_for_update()).one_or_none()
+    plan = session.scalars(_LOCK_PLAN, {"b_plan": plan_id}).one_or_none()
     if plan is None:
         raise NotFound(f"masterplan {plan_id} not found", code="masterplan_not_found")
     locked.add(plan_id)
@@ -107,6 +108,17 @@ def snapshot(session: Session, plan: Masterplan) -> Snapshot:
     return Snapshot(views=views, complexity={row[0]: row[5] for row in rows})
 
 
+@dataclass
+class TaskFacts:
+    """The columns of a task its answer's record and its completion need (the row is not loaded)."""
+
+    id: uuid.UUID
+    task_number: int
+    name: str
+    status: str
+    cost_usd: float = 0.0
+
+
 def emit(session: Session, plan: Masterplan, payload: EventPayload) -> None:
     """Record an execution event in this transaction; it is published after commit."""
     record_event(
@@ -119,7 +131,9 @@ def emit(session: Session, plan: Masterplan, payload: EventPayload) -> None:
     )
 
 
-def emit_task_status(session: Session, plan: Masterplan, task: Task, description: str = "") -> None:
+def emit_task_status(
+    session: Session, plan: Masterplan, task: Task | TaskFacts, description: str = ""
+) -> None:
     emit(
         session,
         plan,

@@ -47,14 +47,21 @@ def can_transition(table: dict[str, frozenset[str]], current: str, new: str) -> 
     return new in table.get(current, frozenset())
 
 
+def transition_error(
+    kind: str, table: dict[str, frozenset[str]], current: str, new: str
+) -> InvalidStatusTransition:
+    """The error for a change the table does not allow."""
+    allowed = ", ".join(sorted(table.get(current, frozenset()))) or "none"
+    return InvalidStatusTransition(
+        f"cannot move {kind} from {current!r} to {new!r}; allowed from {current!r}: {allowed}",
+        details={"current_status": current, "requested_status": new},
+    )
+
+
 def _move(table: dict[str, frozenset[str]], kind: str, obj: HasStatus, new: str) -> str:
     current = obj.status
     if not can_transition(table, current, new):
-        allowed = ", ".join(sorted(table.get(current, frozenset()))) or "none"
-        raise InvalidStatusTransition(
-            f"cannot move {kind} from {current!r} to {new!r}; allowed from {current!r}: {allowed}",
-            details={"current_status": current, "requested_status": new},
-        )
+        raise transition_error(kind, table, current, new)
     obj.status = new
     return current
 
