@@ -110,8 +110,10 @@ def coder_agent(output_mode: str = "tool") -> Agent[CoderDeps, CoderOutput]:
         retries={"output": OUTPUT_RETRIES},
     )
 
+    # async, though it only computes: pydantic-ai hands a plain function to a worker thread, and every
+    # task of a wave paid those thread handoffs while the others held the interpreter lock.
     @agent.output_validator
-    def only_target_files(ctx: RunContext[CoderDeps], output: CoderOutput) -> CoderOutput:
+    async def only_target_files(ctx: RunContext[CoderDeps], output: CoderOutput) -> CoderOutput:
         problems = check_output(output, ctx.deps.target_files)
         if problems:
             raise ModelRetry("; ".join(problems))
