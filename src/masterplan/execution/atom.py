@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from masterplan.errors import ConfigurationError
 from masterplan.execution import state
@@ -30,7 +30,7 @@ from masterplan.execution.writer import write
 from masterplan.llm import CoderOutput, resolve_model
 from masterplan.models import Masterplan, Subtask, Task
 from masterplan.plans.service import change_plan_status
-from masterplan.review.service import regeneration_feedback
+from masterplan.review.service import regeneration_feedbacks
 from masterplan.runtime import Runtime
 from masterplan.workspace import read_files, write_atomic
 from masterplan.workspace.git import committer_for, find_task_commit, task_commit_message
@@ -59,9 +59,15 @@ class AtomStart:
     feedback: list[str] = field(default_factory=list)
 
 
-def run_atom(runtime: Runtime, plan_id: uuid.UUID, number: int) -> dict[str, Any]:
-    """Run a task to completed or failed; `deferred` when the plan is not running (paused, cancelled)."""
-    start = begin(runtime, plan_id, number)
+def run_atom(
+    runtime: Runtime, plan_id: uuid.UUID, number: int, start: AtomStart | None = None
+) -> dict[str, Any]:
+    """Run a task to completed or failed; `deferred` when the plan is not running (paused, cancelled).
+
+    `start` is what `prepare_batch` read for a task the wave's decision claimed; without it the task
+    begins by itself.
+    """
+    start = start or begin(runtime, plan_id, number)
     if start.outcome is not None:
         return {"task_number": number, "status": start.outcome}
     assert start.context is not None and start.task_id is not None
@@ -117,6 +123,29 @@ def _validation_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="masterplan-validate")
 
 
+def prepare_batch(runtime: Runtime, plan_id: uuid.UUID, numbers: list[int]) -> dict[int, AtomStart]:
+    """What the batch's claimed tasks start from, read together before they run.
+
+    One query each for the tasks, their dependencies' files, subtasks and reviews, where each task
+    beginning by itself runs a set of them while the wave's other tasks compete for the interpreter.
+    Tasks not claimed yet (beyond the parallelism) are left out: they begin by themselves.
+    """
+    with runtime.reading() as session:
+        plan = session.get(Masterplan, plan_id)
+        if plan is None or plan.status != "in_progress" or plan.actual_cost_usd >= plan.hard_cost_limit_usd:
+            return {}
+        tasks = session.scalars(
+            select(Task)
+            .where(
+                Task.masterplan_id == plan_id,
+                Task.task_number.in_(numbers),
+                Task.status.in_(("in_progress", "validating")),
+            )
+            .options(defer(Task.llm_prompt), defer(Task.validation_logs))
+        ).all()
+        return _contexts(session, plan, list(tasks))
+
+
 def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
     """Move the task to in_progress (or find where a crashed run left it) and gather its context."""
     with runtime.reading() as session:
@@ -136,7 +165,7 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
         )
         if claimed:
             assert plan is not None
-            return _context(session, plan, task)
+            return _contexts(session, plan, [task])[number]
 
     def op(session: Session) -> AtomStart | None:
         plan = state.lock_plan(session, plan_id)
@@ -162,7 +191,7 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         assert plan is not None
-        return _context(session, plan, _task(session, plan_id, number))
+        return _contexts(session, plan, [_task(session, plan_id, number)])[number]
 
 
 def _unclaim(session: Session, plan_id: uuid.UUID, number: int) -> None:
@@ -173,39 +202,54 @@ def _unclaim(session: Session, plan_id: uuid.UUID, number: int) -> None:
         state.set_task_status(session, plan, task, "ready", "waiting: the plan is not running")
 
 
-def _context(session: Session, plan: Masterplan, task: Task) -> AtomStart:
-    deps = (
-        session.execute(
-            select(Task.modified_files, Task.target_files).where(
-                Task.masterplan_id == plan.id, Task.task_number.in_(task.depends_on)
-            )
-        ).all()
-        if task.depends_on
-        else []
-    )
-    subtasks = session.scalars(select(Subtask).where(Subtask.task_id == task.id).order_by(Subtask.number))
-    return AtomStart(
-        task_id=task.id,
-        workspace=Path(plan.workspace_path or "."),
-        complexity=task.complexity,
-        max_retries=task.max_retries,
-        retry_count=task.retry_count,
-        stored_output=_stored_output(task) if task.status == "validating" else None,
-        dependency_paths=[p for modified, targets in deps for p in (modified or targets)],
-        feedback=regeneration_feedback(session, task.id),
-        context=CoderContext(
-            project_name=plan.project_name,
-            project_description=plan.description,
-            tech_stack=list(plan.tech_stack),
-            architecture_style=plan.architecture_style,
-            task_number=task.task_number,
-            task_name=task.name,
-            task_description=task.description,
+def _contexts(session: Session, plan: Masterplan, tasks: list[Task]) -> dict[int, AtomStart]:
+    """Each task's start: its context for the coder, the files its dependencies wrote, its feedback."""
+    wanted = sorted({n for task in tasks for n in task.depends_on})
+    written = {
+        number: modified or targets
+        for number, modified, targets in (
+            session.execute(
+                select(Task.task_number, Task.modified_files, Task.target_files).where(
+                    Task.masterplan_id == plan.id, Task.task_number.in_(wanted)
+                )
+            ).all()
+            if wanted
+            else []
+        )
+    }
+    subtasks: dict[uuid.UUID, list[str]] = {}
+    for task_id, name, description in session.execute(
+        select(Subtask.task_id, Subtask.name, Subtask.description)
+        .where(Subtask.task_id.in_([t.id for t in tasks]))
+        .order_by(Subtask.task_id, Subtask.number)
+    ):
+        subtasks.setdefault(task_id, []).append(name + (f": {description}" if description else ""))
+    feedback = regeneration_feedbacks(session, [t.id for t in tasks])
+    return {
+        task.task_number: AtomStart(
+            task_id=task.id,
+            workspace=Path(plan.workspace_path or "."),
             complexity=task.complexity,
-            target_files=list(task.target_files),
-            subtasks=[s.name + (f": {s.description}" if s.description else "") for s in subtasks],
-        ),
-    )
+            max_retries=task.max_retries,
+            retry_count=task.retry_count,
+            stored_output=_stored_output(task) if task.status == "validating" else None,
+            dependency_paths=[p for n in task.depends_on for p in written.get(n, [])],
+            feedback=feedback.get(task.id, []),
+            context=CoderContext(
+                project_name=plan.project_name,
+                project_description=plan.description,
+                tech_stack=list(plan.tech_stack),
+                architecture_style=plan.architecture_style,
+                task_number=task.task_number,
+                task_name=task.name,
+                task_description=task.description,
+                complexity=task.complexity,
+                target_files=list(task.target_files),
+                subtasks=subtasks.get(task.id, []),
+            ),
+        )
+        for task in tasks
+    }
 
 
 def plan_running(runtime: Runtime, plan_id: uuid.UUID) -> bool:

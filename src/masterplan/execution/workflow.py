@@ -24,7 +24,7 @@ from dbos import DBOS
 
 from masterplan.durable import RECONNECT, current_runtime
 from masterplan.execution import quality, waves
-from masterplan.execution.atom import Interrupted, run_atom, stopping
+from masterplan.execution.atom import AtomStart, Interrupted, prepare_batch, run_atom, stopping
 from masterplan.observability.context import plan_scope, task_scope
 
 CONTROL_TOPIC = "masterplan.control"
@@ -118,10 +118,10 @@ def fail_run_step(plan_id: str, error: str) -> None:
     waves.fail_run(current_runtime(), uuid.UUID(plan_id), error)
 
 
-def run_task(plan_id: str, number: int) -> dict[str, Any]:
+def run_task(plan_id: str, number: int, start: AtomStart | None) -> dict[str, Any]:
     """One task of a batch; a finished task gets its confidence (and maybe a review)."""
     with task_scope(current_runtime(), plan_id, number):
-        result = run_atom(current_runtime(), uuid.UUID(plan_id), number)
+        result = run_atom(current_runtime(), uuid.UUID(plan_id), number, start)
         if result["status"] in ("completed", "failed"):
             quality.after_task(current_runtime(), uuid.UUID(plan_id), number)
         return result
@@ -131,11 +131,12 @@ def run_task(plan_id: str, number: int) -> dict[str, Any]:
 def run_batch(plan_id: str, numbers: list[int]) -> list[dict[str, Any]]:
     """Run tasks concurrently (at most `parallelism` at once); the batch is checkpointed when all are done."""
     workers = max(1, min(current_runtime().settings.parallelism, len(numbers)))
+    starts = prepare_batch(current_runtime(), uuid.UUID(plan_id), numbers)
 
     def run_one(number: int) -> dict[str, Any]:
         if stopping.is_set():
             raise Interrupted
-        return run_task(plan_id, number)
+        return run_task(plan_id, number, starts.get(number))
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="masterplan-task") as pool:
         futures: list[Future[dict[str, Any]]] = [

@@ -76,6 +76,18 @@ def open_review(session: Session, task_id: uuid.UUID) -> Review | None:
     ).first()
 
 
+def open_reviews(session: Session, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, Review]:
+    """`open_review` of several tasks, in one query (tasks without one are left out)."""
+    if not task_ids:
+        return {}
+    rows = session.scalars(
+        select(Review)
+        .where(Review.task_id.in_(task_ids), Review.status.in_(OPEN_STATUSES))
+        .order_by(Review.created_at)
+    )
+    return {review.task_id: review for review in rows}  # the latest of each task wins
+
+
 def has_review(session: Session, task_id: uuid.UUID) -> bool:
     return session.scalar(select(func.count()).select_from(Review).where(Review.task_id == task_id)) != 0
 

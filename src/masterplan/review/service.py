@@ -170,7 +170,13 @@ def settle_regeneration(
 
 def regeneration_feedback(session: Session, task_id: uuid.UUID) -> list[str]:
     """The human feedback a task being regenerated must address (empty when it is not regenerated)."""
-    review = repository.open_review(session, task_id)
-    if review is None or review.status != "regenerating" or not review.reviewer_feedback:
-        return []
-    return [f"A human reviewer asked for changes: {review.reviewer_feedback}"]
+    return regeneration_feedbacks(session, [task_id]).get(task_id, [])
+
+
+def regeneration_feedbacks(session: Session, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """`regeneration_feedback` of several tasks, in one query (tasks without feedback are left out)."""
+    feedback: dict[uuid.UUID, list[str]] = {}
+    for task_id, review in repository.open_reviews(session, task_ids).items():
+        if review.status == "regenerating" and review.reviewer_feedback:
+            feedback[task_id] = [f"A human reviewer asked for changes: {review.reviewer_feedback}"]
+    return feedback
