@@ -8,15 +8,17 @@ from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo
 from sqlalchemy import func, select
 
+from masterplan.errors import InvalidStatusTransition
 from masterplan.execution import atom
-from masterplan.execution.attempts import record_answer
+from masterplan.execution.attempts import finish_success, record_answer
 from masterplan.execution.coder import CoderAnswer
+from masterplan.execution.validation import ValidationReport
 from masterplan.llm import CallUsage, CoderOutput, GeneratedFile, resolve_model
 from masterplan.models import Masterplan, Task, TaskAttempt, User
 from masterplan.plans.service import change_plan_status
 from masterplan.runtime import Runtime
 from masterplan.workspace.git import commit_count
-from tests.fixtures.running_plan import running_plan
+from tests.fixtures.running_plan import complete_task, running_plan
 
 NEVER = {"model_coder": "function:tests.execution.test_atom:must_not_be_called"}
 
@@ -63,3 +65,28 @@ def test_a_paused_plan_defers_its_tasks_without_touching_them(runtime: Runtime, 
     assert atom.run_atom(runtime, plan.id, 1) == {"task_number": 1, "status": "deferred"}
     with runtime.reading() as session:
         assert session.scalar(select(Task.status).where(Task.id == plan.task_ids[1])) == "pending"
+
+
+def test_a_task_not_validating_is_not_completed(runtime: Runtime, local_user: User) -> None:
+    plan = running_plan(runtime, local_user)
+    with pytest.raises(InvalidStatusTransition, match="from 'pending' to 'completed'"):
+        finish_success(runtime, plan.id, plan.task_ids[1], ValidationReport(), ["calc/ops.py"], None)
+    with runtime.reading() as session:
+        task = session.get(Task, plan.task_ids[1])
+        assert task is not None and (task.status, task.modified_files, task.completed_at) == (
+            "pending",
+            [],
+            None,
+        )
+
+
+def test_a_batch_starts_its_claimed_tasks_from_what_they_would_read_alone(
+    runtime: Runtime, local_user: User
+) -> None:
+    plan = running_plan(runtime, local_user)
+    complete_task(runtime, plan, 1)
+    alone = atom.begin(runtime, plan.id, 2)  # claims task 2 (in_progress) and reads its start
+    batch = atom.prepare_batch(runtime, plan.id, [2, 3])
+    assert list(batch) == [2]  # task 3 is not claimed: it begins by itself
+    assert batch[2] == alone
+    assert alone.dependency_paths == ["calc/ops.py"]

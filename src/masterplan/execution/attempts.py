@@ -60,9 +60,10 @@ _ANSWER_FACTS = (
     .where(Task.id == bindparam("b_task"))
 )
 _UPDATE_TASK = update(Task).where(Task.id == bindparam("b_task"))
+_COMPLETES_FROM = sorted(status for status, moves in TASK_TRANSITIONS.items() if "completed" in moves)
 _COMPLETE_TASK = (
     update(Task)
-    .where(Task.id == bindparam("b_task"), Task.status == "validating")
+    .where(Task.id == bindparam("b_task"), Task.status.in_(_COMPLETES_FROM))
     .values(
         status="completed",
         validation_passed=True,
@@ -199,7 +200,7 @@ def finish_success(
             _COMPLETE_TASK,
             {"b_task": task_id, "logs": report.log_text, "paths": paths, "sha": sha, "now": now},
         ).first()
-        if done is None:  # not validating: already completed (a repeat), or an illegal change
+        if done is None:  # already completed (a repeat), or a change the table does not allow
             status = connection.execute(_TASK_STATUS, {"b_task": task_id}).scalar_one()
             if status == "completed":
                 return
