@@ -230,11 +230,11 @@ def test_regenerate_sends_the_task_back_and_a_good_result_approves(
     assert task.status == "ready" and task.retry_count == 0
     with runtime.reading() as session:
         assert session.scalars(select(AcceptanceTest.status)).all() == ["pending"]
-        from masterplan.review.service import regeneration_feedback
+        from masterplan.review.service import regeneration_feedbacks
 
-        assert regeneration_feedback(session, task.id) == [
-            "A human reviewer asked for changes: mul must handle floats"
-        ]
+        assert regeneration_feedbacks(session, [task.id]) == {
+            task.id: ["A human reviewer asked for changes: mul must handle floats"]
+        }
 
     complete_task(runtime, plan, 1, files={"calc/ops.py": FIXED_OPS})  # the engine re-ran it: clean this time
     score = score_task(runtime, plan.task_ids[1])

@@ -68,16 +68,11 @@ def list_reviews(
 
 def open_review(session: Session, task_id: uuid.UUID) -> Review | None:
     """The task's review still waiting for a human or for its regeneration."""
-    return session.scalars(
-        select(Review)
-        .where(Review.task_id == task_id, Review.status.in_(OPEN_STATUSES))
-        .order_by(Review.created_at.desc())
-        .limit(1)
-    ).first()
+    return open_reviews(session, [task_id]).get(task_id)
 
 
 def open_reviews(session: Session, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, Review]:
-    """`open_review` of several tasks, in one query (tasks without one are left out)."""
+    """The latest open review of each of these tasks, in one query (tasks without one are left out)."""
     if not task_ids:
         return {}
     rows = session.scalars(

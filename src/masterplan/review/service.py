@@ -168,13 +168,9 @@ def settle_regeneration(
     emit_update(session, plan, review, "requeued" if failed else "regenerated")
 
 
-def regeneration_feedback(session: Session, task_id: uuid.UUID) -> list[str]:
-    """The human feedback a task being regenerated must address (empty when it is not regenerated)."""
-    return regeneration_feedbacks(session, [task_id]).get(task_id, [])
-
-
 def regeneration_feedbacks(session: Session, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """`regeneration_feedback` of several tasks, in one query (tasks without feedback are left out)."""
+    """The human feedback each task being regenerated must address, in one query (tasks not being
+    regenerated are left out)."""
     feedback: dict[uuid.UUID, list[str]] = {}
     for task_id, review in repository.open_reviews(session, task_ids).items():
         if review.status == "regenerating" and review.reviewer_feedback:
