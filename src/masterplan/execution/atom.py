@@ -123,6 +123,15 @@ def _validation_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="masterplan-validate")
 
 
+# A task in one of these has been claimed (by the wave's decision, or by a run that crashed).
+CLAIMED = ("in_progress", "validating")
+
+
+def _may_start(plan: Masterplan) -> bool:
+    """Whether a claimed task may go on to the model without another write."""
+    return plan.status == "in_progress" and plan.actual_cost_usd < plan.hard_cost_limit_usd
+
+
 def prepare_batch(runtime: Runtime, plan_id: uuid.UUID, numbers: list[int]) -> dict[int, AtomStart]:
     """What the batch's claimed tasks start from, read together before they run.
 
@@ -132,14 +141,14 @@ def prepare_batch(runtime: Runtime, plan_id: uuid.UUID, numbers: list[int]) -> d
     """
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
-        if plan is None or plan.status != "in_progress" or plan.actual_cost_usd >= plan.hard_cost_limit_usd:
+        if plan is None or not _may_start(plan):
             return {}
         tasks = session.scalars(
             select(Task)
             .where(
                 Task.masterplan_id == plan_id,
                 Task.task_number.in_(numbers),
-                Task.status.in_(("in_progress", "validating")),
+                Task.status.in_(CLAIMED),
             )
             .options(defer(Task.llm_prompt), defer(Task.validation_logs))
         ).all()
@@ -158,13 +167,7 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
                 write(runtime, lambda s: _unclaim(s, plan_id, number))
             return AtomStart(outcome="deferred")
         # The wave's decision already moved it to in_progress: nothing to write before the model call.
-        claimed = (
-            plan is not None
-            and task.status in ("in_progress", "validating")
-            and plan.actual_cost_usd < plan.hard_cost_limit_usd
-        )
-        if claimed:
-            assert plan is not None
+        if plan is not None and task.status in CLAIMED and _may_start(plan):
             return _contexts(session, plan, [task])[number]
 
     def op(session: Session) -> AtomStart | None:
