@@ -3,6 +3,8 @@ commits nothing twice."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo
@@ -87,6 +89,17 @@ def test_a_batch_starts_its_claimed_tasks_from_what_they_would_read_alone(
     complete_task(runtime, plan, 1)
     alone = atom.begin(runtime, plan.id, 2)  # claims task 2 (in_progress) and reads its start
     batch = atom.prepare_batch(runtime, plan.id, [2, 3])
-    assert list(batch) == [2]  # task 3 is not claimed: it begins by itself
-    assert batch[2] == alone
+    assert sorted(batch) == [2, 3] and batch[2] == alone
+    # Task 3 is not claimed yet: it claims itself when it starts, from what the batch read.
+    assert not batch[3].claimed
+    started = atom.begin(runtime, plan.id, 3, batch[3])
+    assert started is batch[3]
+    assert atom.begin(runtime, plan.id, 3) == dataclasses.replace(started, claimed=True)
+    with runtime.reading() as session:
+        assert (
+            session.scalars(
+                select(Task.status).where(Task.masterplan_id == plan.id, Task.task_number == 3)
+            ).one()
+            == "in_progress"
+        )
     assert alone.dependency_paths == ["calc/ops.py"]

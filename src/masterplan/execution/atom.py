@@ -48,6 +48,7 @@ class AtomStart:
     """What `begin` found: either an outcome (nothing to run) or what the attempts need."""
 
     outcome: str | None = None
+    claimed: bool = True  # False: read ahead for a task of the batch that waits for a free slot
     task_id: uuid.UUID | None = None
     workspace: Path = Path()
     complexity: str = "medium"
@@ -64,10 +65,10 @@ def run_atom(
 ) -> dict[str, Any]:
     """Run a task to completed or failed; `deferred` when the plan is not running (paused, cancelled).
 
-    `start` is what `prepare_batch` read for a task the wave's decision claimed; without it the task
+    `start` is what `prepare_batch` read for the task in its batch; without it the task
     begins by itself.
     """
-    start = start or begin(runtime, plan_id, number)
+    start = begin(runtime, plan_id, number, start)
     if start.outcome is not None:
         return {"task_number": number, "status": start.outcome}
     assert start.context is not None and start.task_id is not None
@@ -133,11 +134,12 @@ def _may_start(plan: Masterplan) -> bool:
 
 
 def prepare_batch(runtime: Runtime, plan_id: uuid.UUID, numbers: list[int]) -> dict[int, AtomStart]:
-    """What the batch's claimed tasks start from, read together before they run.
+    """What the batch's tasks start from, read together before they run.
 
     One query each for the tasks, their dependencies' files, subtasks and reviews, where each task
     beginning by itself runs a set of them while the wave's other tasks compete for the interpreter.
-    Tasks not claimed yet (beyond the parallelism) are left out: they begin by themselves.
+    A task not claimed yet (beyond the parallelism) still claims itself when a slot frees, but from
+    what was read here.
     """
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
@@ -148,27 +150,37 @@ def prepare_batch(runtime: Runtime, plan_id: uuid.UUID, numbers: list[int]) -> d
             .where(
                 Task.masterplan_id == plan_id,
                 Task.task_number.in_(numbers),
-                Task.status.in_(CLAIMED),
+                Task.status.in_((*CLAIMED, "pending", "ready")),
             )
             .options(defer(Task.llm_prompt), defer(Task.validation_logs))
         ).all()
-        return _contexts(session, plan, list(tasks))
+        starts = _contexts(session, plan, list(tasks))
+        for task in tasks:
+            starts[task.task_number].claimed = task.status in CLAIMED
+        return starts
 
 
-def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
-    """Move the task to in_progress (or find where a crashed run left it) and gather its context."""
-    with runtime.reading() as session:
-        plan = session.get(Masterplan, plan_id)
-        task = _task(session, plan_id, number)
-        if plan is not None and task.status in TERMINAL:
-            return AtomStart(outcome=task.status)
-        if plan is not None and plan.status != "in_progress":
-            if task.status == "in_progress":
-                write(runtime, lambda s: _unclaim(s, plan_id, number))
-            return AtomStart(outcome="deferred")
-        # The wave's decision already moved it to in_progress: nothing to write before the model call.
-        if plan is not None and task.status in CLAIMED and _may_start(plan):
-            return _contexts(session, plan, [task])[number]
+def begin(runtime: Runtime, plan_id: uuid.UUID, number: int, prepared: AtomStart | None = None) -> AtomStart:
+    """Move the task to in_progress (or find where a crashed run left it) and gather its context.
+
+    `prepared` is what `prepare_batch` read: a claimed task starts from it as it is, an unclaimed one
+    after its claim.
+    """
+    if prepared is not None and prepared.claimed:
+        return prepared
+    if prepared is None:
+        with runtime.reading() as session:
+            plan = session.get(Masterplan, plan_id)
+            task = _task(session, plan_id, number)
+            if plan is not None and task.status in TERMINAL:
+                return AtomStart(outcome=task.status)
+            if plan is not None and plan.status != "in_progress":
+                if task.status == "in_progress":
+                    write(runtime, lambda s: _unclaim(s, plan_id, number))
+                return AtomStart(outcome="deferred")
+            # The wave's decision already moved it to in_progress: nothing to write before the model call.
+            if plan is not None and task.status in CLAIMED and _may_start(plan):
+                return _contexts(session, plan, [task])[number]
 
     def op(session: Session) -> AtomStart | None:
         plan = state.lock_plan(session, plan_id)
@@ -191,6 +203,8 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int) -> AtomStart:
     outcome = write(runtime, op)
     if outcome is not None:
         return outcome
+    if prepared is not None:
+        return prepared
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         assert plan is not None

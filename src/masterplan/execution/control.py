@@ -16,6 +16,7 @@ from sqlalchemy import select
 from masterplan.durable import EXECUTION_QUEUE, dbos_client, is_launched, start_workflow
 from masterplan.execution.atom import stopping
 from masterplan.execution.workflow import CONTROL_TOPIC, active_runs, execute_plan, wait_for_runs
+from masterplan.llm.pricing import load_prices
 from masterplan.models import Masterplan
 from masterplan.runtime import Runtime
 
@@ -79,8 +80,9 @@ def _resume_orphaned_runs(runtime: Runtime) -> list[str]:
 
 
 def allow_runs(_runtime: Runtime) -> None:
-    """Before launch: runs may start (again, after a shutdown in this process)."""
+    """Before launch: runs may start (again, after a shutdown in this process); prices are loaded."""
     stopping.clear()
+    load_prices()
 
 
 def stop_runs(drain_seconds: float) -> None:

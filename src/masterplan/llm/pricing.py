@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from genai_prices import Usage, calc_price
+from genai_prices.data_snapshot import get_snapshot
 
 from masterplan.llm.spec import ModelSpec, parse_model_spec
+
+
+def load_prices() -> None:
+    """Load the bundled price list now (about 0.2 s), not in the first model call of a run.
+
+    pydantic-ai loads it when a model is built, under the import lock: every task of a run's first wave
+    waited for it.
+    """
+    get_snapshot()
 
 
 def price_usd(model: str | ModelSpec, input_tokens: int, output_tokens: int) -> float | None:
