@@ -104,7 +104,8 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
                     total=task.max_retries + 1,
                 ),
             )
-    state.refresh_progress(session, plan)
+    if decision.block:  # claiming changes no counter (nothing finished, nothing was spent)
+        state.refresh_progress(session, plan)
     return {"action": "run", "wave": decision.wave, "tasks": list(decision.tasks)}
 
 
