@@ -42,7 +42,7 @@ def estimated_cost(complexities: list[str], runtime: Runtime) -> float:
 def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
     """Decide and record what runs next: tasks of a wave, a wait (paused, approval), or the end."""
     decided = write(runtime, lambda session: _decide(session, runtime, plan_id))
-    if decided["action"] != "run":
+    if decided["action"] == "wait":
         sync_workspace(runtime, plan_id)
     return decided
 
@@ -114,6 +114,8 @@ def _finish(session: Session, plan: Masterplan) -> None:
         for task in state.tasks_of(session, plan.id).values():
             state.skip_task(session, plan, task, "the plan was cancelled")
     state.refresh_progress(session, plan)
+    # Before the plan reads completed: whoever sees it completed finds the workspace clean.
+    _sync_index(plan.workspace_path)
     if plan.status == "in_progress":
         plan.current_wave = None
         change_plan_status(session, plan, "completed", actor=None, action="execution_completed")
@@ -124,6 +126,10 @@ def sync_workspace(runtime: Runtime, plan_id: uuid.UUID) -> None:
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         workspace = plan.workspace_path if plan else None
+    _sync_index(workspace)
+
+
+def _sync_index(workspace: str | None) -> None:
     if workspace and Path(workspace).is_dir():
         try:
             sync_index(Path(workspace))

@@ -1,11 +1,11 @@
 """The durable execution of a plan: one DBOS workflow per run (workflow id = execution id).
 
 A batch of a wave's tasks runs as one step of this workflow (with the decision that chose it), its tasks
-concurrently in threads. The task
-state lives in our database and every atom is safe to repeat, so a replay after a crash runs the batch
-again and each task carries on from where the database left it (a finished task is only reported). In
-DBOS alone a wave costs 6.5 ms this way, 45 ms as a checkpointed step per task and 96 ms as queued child
-workflows (benchmarks/wave_strategy_bench.py, 120-task plan).
+concurrently in threads. The task state lives in our database and every atom is safe to repeat, so a
+replay after a crash decides and runs the batch again and each task carries on from where the database
+left it (a finished task is only reported). In DBOS alone a wave costs 6.5 ms this way, 45 ms as a
+checkpointed step per task and 96 ms as queued child workflows (benchmarks/wave_strategy_bench.py,
+120-task plan).
 
 Control (pause, resume, cancel, retry, approve) lives in the database; a message on CONTROL_TOPIC only
 wakes a waiting run early.
@@ -102,7 +102,7 @@ def next_step(plan_id: str) -> dict[str, Any]:
     """
     decision = waves.next_decision(current_runtime(), uuid.UUID(plan_id))
     if decision["action"] == "run":
-        decision["results"] = run_batch(plan_id, [int(n) for n in decision["tasks"]])
+        run_batch(plan_id, [int(n) for n in decision["tasks"]])
     return decision
 
 
