@@ -5,59 +5,52 @@ recomputed from rows, so repeating one after a crash counts nothing twice.
 
 Every task of a wave records an answer and a completion at nearly the same moment, and their interpreter
 time adds up one task after another; so these two run prepared statements on the task's columns (no task
-row is loaded into the session; measured: about half the time of the same work through ORM rows). The
-status still moves only through the transition table.
+row is loaded into the session; measured: about half the time of the same work through ORM rows), and
+the answers (and completions) that wait for the writer together are stored by one call: one plan lock,
+one query for their facts, the inserts and updates as executemany, the counters and guardrails once.
+The status still moves only through the transition table.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from masterplan.events.schemas import AtomExecutionComplete, AtomExecutionProgress, TaskExecutionComplete
 from masterplan.execution import state
 from masterplan.execution.coder import CoderAnswer, temperature_for
 from masterplan.execution.validation import ValidationReport
-from masterplan.execution.writer import write
+from masterplan.execution.writer import write, write_batched
 from masterplan.llm import ResolvedModel
 from masterplan.models import Masterplan, Subtask, Task, TaskAttempt
 from masterplan.plans.graph import dependents_closure
 from masterplan.plans.transitions import TASK_TRANSITIONS, move_task, transition_error
 from masterplan.runtime import Runtime
 
-_OTHER = aliased(Task)
-_EARLIER = (
+# The tasks and the sums of their recorded attempts: one statement for a set of answers.
+_ANSWER_FACTS = (
     select(
+        Task.id,
+        Task.task_number,
+        Task.name,
+        Task.status,
         func.coalesce(func.max(TaskAttempt.attempt_number), 0).label("attempts"),
         func.coalesce(func.sum(TaskAttempt.input_tokens), 0).label("input_tokens"),
         func.coalesce(func.sum(TaskAttempt.output_tokens), 0).label("output_tokens"),
         func.coalesce(func.sum(TaskAttempt.cost_usd), 0.0).label("cost_usd"),
     )
-    .where(TaskAttempt.task_id == bindparam("b_task"))
-    .subquery()
-)
-# The task, the sums of its recorded attempts and what the plan's other tasks cost: one statement.
-_ANSWER_FACTS = (
-    select(
-        Task.task_number,
-        Task.name,
-        Task.status,
-        _EARLIER.c.attempts,
-        _EARLIER.c.input_tokens,
-        _EARLIER.c.output_tokens,
-        _EARLIER.c.cost_usd,
-        select(func.coalesce(func.sum(_OTHER.cost_usd), 0.0))
-        .where(_OTHER.masterplan_id == Task.masterplan_id, _OTHER.id != Task.id)
-        .scalar_subquery()
-        .label("other_tasks_cost"),
-    )
     .select_from(Task)
-    .join(_EARLIER, true())
-    .where(Task.id == bindparam("b_task"))
+    .outerjoin(TaskAttempt, TaskAttempt.task_id == Task.id)
+    .where(Task.id.in_(bindparam("b_tasks", expanding=True)))
+    .group_by(Task.id, Task.task_number, Task.name, Task.status)
+)
+_TASKS_COST = select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(
+    Task.masterplan_id == bindparam("b_plan")
 )
 _UPDATE_TASK = update(Task).where(Task.id == bindparam("b_task"))
 _COMPLETES_FROM = sorted(status for status, moves in TASK_TRANSITIONS.items() if "completed" in moves)
@@ -102,6 +95,15 @@ def _forget(session: Session, task_id: uuid.UUID) -> None:
         session.expire(loaded)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    plan_id: uuid.UUID
+    task_id: uuid.UUID
+    answer: CoderAnswer
+    model: str
+    attempt_in_run: int
+
+
 def record_answer(
     runtime: Runtime,
     plan_id: uuid.UUID,
@@ -111,56 +113,87 @@ def record_answer(
     attempt_in_run: int,
 ) -> str:
     """Store the attempt (tokens, cost, answer); `validating`, `retry` or `failed` comes next."""
+    return write_batched(
+        runtime, _record_answers, _Answer(plan_id, task_id, answer, resolved.name, attempt_in_run)
+    )
 
-    def op(session: Session) -> str:
+
+def _record_answers(session: Session, answers: list[_Answer]) -> list[str]:
+    verdicts: dict[int, str] = {}
+    for plan_id, indexed in _by_plan(answers):
         plan = state.lock_plan(session, plan_id)
         connection = session.connection()
-        facts = connection.execute(_ANSWER_FACTS, {"b_task": task_id}).one()
-        usage = answer.usage
-        task = state.TaskFacts(task_id, facts.task_number, facts.name, facts.status)
-        # Usage and cost are the sums of the recorded attempts (never incremented across operations).
-        task.cost_usd = float(facts.cost_usd) + (usage.cost_usd or 0.0)
-        now = datetime.now(UTC)
-        connection.execute(
-            insert(TaskAttempt),
-            {
-                "id": uuid.uuid4(),
-                "task_id": task_id,
-                "attempt_number": int(facts.attempts) + 1,
-                "passed": False,
-                "errors": [answer.error] if answer.error else [],
-                "model": resolved.name,
-                "temperature": temperature_for(attempt_in_run),
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-                "cost_usd": usage.cost_usd or 0.0,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        values: dict[str, Any] = {
-            "b_task": task_id,
-            "llm_model": resolved.name,
-            "llm_prompt": answer.prompt,
-            "llm_response": answer.output.model_dump_json() if answer.output else None,
-            "input_tokens": int(facts.input_tokens) + usage.input_tokens,
-            "output_tokens": int(facts.output_tokens) + usage.output_tokens,
-            "cost_usd": task.cost_usd,
-            "updated_at": now,
+        facts = {
+            row.id: row
+            for row in connection.execute(_ANSWER_FACTS, {"b_tasks": [a.task_id for _, a in indexed]})
         }
-        if answer.output is not None:
-            move_task(task, "validating")
-            values["status"] = "validating"
-        connection.execute(_UPDATE_TASK, values)
-        _forget(session, task_id)
-        plan.actual_cost_usd = round(float(facts.other_tasks_cost) + task.cost_usd + plan.quality_cost_usd, 6)
+        now = datetime.now(UTC)
+        attempts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        tasks: list[state.TaskFacts] = []
+        for _, item in indexed:
+            row, answer, usage = facts[item.task_id], item.answer, item.answer.usage
+            task = state.TaskFacts(item.task_id, row.task_number, row.name, row.status)
+            # Usage and cost are the sums of the recorded attempts (never incremented across operations).
+            task.cost_usd = float(row.cost_usd) + (usage.cost_usd or 0.0)
+            attempts.append(
+                {
+                    "id": uuid.uuid4(),
+                    "task_id": item.task_id,
+                    "attempt_number": int(row.attempts) + 1,
+                    "passed": False,
+                    "errors": [answer.error] if answer.error else [],
+                    "model": item.model,
+                    "temperature": temperature_for(item.attempt_in_run),
+                    "input_tokens": usage.input_tokens,
+                    "output_tokens": usage.output_tokens,
+                    "cost_usd": usage.cost_usd or 0.0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if answer.output is not None:
+                move_task(task, "validating")
+            updates.append(
+                {
+                    "b_task": item.task_id,
+                    "llm_model": item.model,
+                    "llm_prompt": answer.prompt,
+                    "llm_response": answer.output.model_dump_json() if answer.output else None,
+                    "input_tokens": int(row.input_tokens) + usage.input_tokens,
+                    "output_tokens": int(row.output_tokens) + usage.output_tokens,
+                    "cost_usd": task.cost_usd,
+                    "status": task.status,
+                    "updated_at": now,
+                }
+            )
+            tasks.append(task)
+        connection.execute(insert(TaskAttempt), attempts)
+        connection.execute(_UPDATE_TASK, updates)
+        for task in tasks:
+            _forget(session, task.id)
+        spent = connection.execute(_TASKS_COST, {"b_plan": plan_id}).scalar_one()
+        plan.actual_cost_usd = round(float(spent) + plan.quality_cost_usd, 6)
         state.apply_cost_guardrails(session, plan)
-        if answer.output is not None:
-            state.emit_task_status(session, plan, task)
-            return "validating"
-        return _attempt_failed(session, plan, _task_by_id(session, task_id), [answer.error or "no answer"])
+        for (index, item), task in zip(indexed, tasks, strict=True):
+            if item.answer.output is not None:
+                state.emit_task_status(session, plan, task)
+                verdicts[index] = "validating"
+            else:
+                error = item.answer.error or "no answer"
+                verdicts[index] = _attempt_failed(session, plan, _task_by_id(session, task.id), [error])
+    return [verdicts[index] for index in range(len(answers))]
 
-    return write(runtime, op)
+
+_Item = TypeVar("_Item", "_Answer", "_Done")
+
+
+def _by_plan(items: list[_Item]) -> list[tuple[uuid.UUID, list[tuple[int, _Item]]]]:
+    """The items with their positions, by plan (a process may run several plans)."""
+    grouped: dict[uuid.UUID, list[tuple[int, _Item]]] = {}
+    for index, item in enumerate(items):
+        grouped.setdefault(item.plan_id, []).append((index, item))
+    return list(grouped.items())
 
 
 def finish_invalid(runtime: Runtime, plan_id: uuid.UUID, task_id: uuid.UUID, report: ValidationReport) -> str:
@@ -182,6 +215,15 @@ def finish_invalid(runtime: Runtime, plan_id: uuid.UUID, task_id: uuid.UUID, rep
     return write(runtime, op)
 
 
+@dataclass(frozen=True)
+class _Done:
+    plan_id: uuid.UUID
+    task_id: uuid.UUID
+    report: ValidationReport
+    paths: list[str]
+    sha: str | None
+
+
 def finish_success(
     runtime: Runtime,
     plan_id: uuid.UUID,
@@ -191,35 +233,58 @@ def finish_success(
     sha: str | None,
 ) -> None:
     """The task is done: attempt passed, subtasks done, files and commit recorded, counters current."""
+    write_batched(runtime, _finish_successes, _Done(plan_id, task_id, report, paths, sha))
 
-    def op(session: Session) -> None:
+
+def _finish_successes(session: Session, items: list[_Done]) -> list[None]:
+    for plan_id, indexed in _by_plan(items):
         plan = state.lock_plan(session, plan_id)
         connection = session.connection()
         now = datetime.now(UTC)
-        done = connection.execute(
-            _COMPLETE_TASK,
-            {"b_task": task_id, "logs": report.log_text, "paths": paths, "sha": sha, "now": now},
-        ).first()
-        if done is None:  # already completed (a repeat), or a change the table does not allow
-            status = connection.execute(_TASK_STATUS, {"b_task": task_id}).scalar_one()
-            if status == "completed":
-                return
-            raise transition_error("task", TASK_TRANSITIONS, status, "completed")
-        _forget(session, task_id)
-        task = state.TaskFacts(task_id, done.task_number, done.name, "completed", done.cost_usd)
-        attempt = connection.execute(
-            _PASS_LATEST_ATTEMPT,
-            {"b_task": task_id, "total": report.checks_total, "checks_ok": report.checks_passed},
-        ).scalar()
-        connection.execute(_SUBTASKS_DONE, {"b_task": task_id})
+        finished: list[tuple[_Done, state.TaskFacts, int]] = []
+        for _, item in indexed:
+            done = connection.execute(
+                _COMPLETE_TASK,
+                {
+                    "b_task": item.task_id,
+                    "logs": item.report.log_text,
+                    "paths": item.paths,
+                    "sha": item.sha,
+                    "now": now,
+                },
+            ).first()
+            if done is None:  # already completed (a repeat), or a change the table does not allow
+                status = connection.execute(_TASK_STATUS, {"b_task": item.task_id}).scalar_one()
+                if status == "completed":
+                    continue
+                raise transition_error("task", TASK_TRANSITIONS, status, "completed")
+            _forget(session, item.task_id)
+            task = state.TaskFacts(item.task_id, done.task_number, done.name, "completed", done.cost_usd)
+            attempt = connection.execute(
+                _PASS_LATEST_ATTEMPT,
+                {
+                    "b_task": item.task_id,
+                    "total": item.report.checks_total,
+                    "checks_ok": item.report.checks_passed,
+                },
+            ).scalar()
+            finished.append((item, task, attempt or 0))
+        if not finished:
+            continue
+        connection.execute(_SUBTASKS_DONE, [{"b_task": item.task_id} for item, _, _ in finished])
         counted = state.refresh_progress(session, plan)
-        # The events after the counters: they are numbered and stored together.
-        state.emit_task_status(session, plan, task)
-        _complete_events(session, plan, task, paths, {"commit_sha": sha, "attempts": attempt or 0})
+        # The events after the counters: they are numbered and stored together. Each reports the count
+        # as of its own task, as if the tasks had finished one after another.
+        completed = plan.completed_tasks - len(finished)
+        for item, task, attempt in finished:
+            completed += 1
+            state.emit_task_status(session, plan, task)
+            _complete_events(
+                session, plan, task, item.paths, {"commit_sha": item.sha, "attempts": attempt}, completed
+            )
         state.close_wave_if_done(session, plan, counted)
         state.apply_cost_guardrails(session, plan)
-
-    write(runtime, op)
+    return [None] * len(items)
 
 
 def _attempt_failed(session: Session, plan: Masterplan, task: Task, errors: list[str]) -> str:
@@ -244,7 +309,12 @@ def fail_task(session: Session, plan: Masterplan, task: Task) -> None:
 
 
 def _complete_events(
-    session: Session, plan: Masterplan, task: Task | state.TaskFacts, files: list[str], result: dict[str, Any]
+    session: Session,
+    plan: Masterplan,
+    task: Task | state.TaskFacts,
+    files: list[str],
+    result: dict[str, Any],
+    completed_tasks: int | None = None,
 ) -> None:
     state.emit(
         session,
@@ -253,7 +323,7 @@ def _complete_events(
             task_id=task.id,
             status=task.status,
             output_files=files,
-            completed_tasks=plan.completed_tasks,
+            completed_tasks=plan.completed_tasks if completed_tasks is None else completed_tasks,
             total_tasks=plan.total_tasks,
         ),
     )

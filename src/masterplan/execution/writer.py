@@ -5,6 +5,10 @@ transaction. On SQLite writers are serial anyway, so whoever holds the writer lo
 operation in one transaction, each inside its own SAVEPOINT: one BEGIN, one COMMIT and one lock handoff
 for the group instead of one per task. An operation that raises is rolled back alone (with the events
 it recorded) and its caller gets the exception; the others commit.
+
+Operations of one kind can also be batched (`write_batched`): the group runs a single call of the kind's
+bulk function for all its items, so a wave's answers that arrived together are stored with one set of
+statements, not one set each. If that call raises, each item runs alone, so one bad item fails alone.
 """
 
 from __future__ import annotations
@@ -20,11 +24,17 @@ from masterplan.events.store import PENDING_KEY
 from masterplan.runtime import Runtime
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741
+
+# A bulk function: the items of one kind of operation in, one result per item out (in their order).
+Bulk = Callable[[Session, list[Any]], list[Any]]
 
 
 @dataclass
 class _Operation(Generic[T]):
     fn: Callable[[Session], T]
+    bulk: Bulk | None = None
+    item: Any = None
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -39,9 +49,12 @@ class GroupWriter:
         self._pending_lock = threading.Lock()
         self._pending: list[_Operation[Any]] = []
 
-    def run(self, fn: Callable[[Session], T]) -> T:
-        """Run `fn(session)` in a write transaction (maybe shared) and return its result once committed."""
-        operation: _Operation[T] = _Operation(fn)
+    def run(self, fn: Callable[[Session], T], bulk: Bulk | None = None, item: Any = None) -> T:
+        """Run `fn(session)` in a write transaction (maybe shared) and return its result once committed.
+
+        With `bulk`, `fn` is `bulk` for this one item, and the group runs `bulk` once for all its items.
+        """
+        operation: _Operation[T] = _Operation(fn, bulk, item)
         with self._pending_lock:
             self._pending.append(operation)
         with self._lock:
@@ -60,8 +73,14 @@ class GroupWriter:
             return
         try:
             with self.runtime.transaction() as session:
+                batched: dict[Bulk, list[_Operation[Any]]] = {}
                 for operation in group:
-                    self._apply(session, operation)
+                    if operation.bulk is None:
+                        self._apply(session, operation)
+                    else:
+                        batched.setdefault(operation.bulk, []).append(operation)
+                for bulk, operations in batched.items():
+                    self._apply_bulk(session, bulk, operations)
         except BaseException as exc:  # the commit itself failed: nothing of the group is stored
             for operation in group:
                 if operation.error is None:
@@ -78,6 +97,25 @@ class GroupWriter:
             operation.error = exc
         finally:
             operation.done = True
+
+    def _apply_bulk(self, session: Session, bulk: Bulk, operations: list[_Operation[Any]]) -> None:
+        if len(operations) == 1:
+            self._apply(session, operations[0])
+            return
+        events = session.info.setdefault(PENDING_KEY, [])
+        recorded = len(events)
+        savepoint = session.begin_nested()
+        try:
+            results = bulk(session, [operation.item for operation in operations])
+            savepoint.commit()
+        except Exception:
+            savepoint.rollback()
+            del events[recorded:]
+            for operation in operations:  # one at a time: the one that fails fails alone
+                self._apply(session, operation)
+            return
+        for operation, result in zip(operations, results, strict=True):
+            operation.result = result
 
     @staticmethod
     def _apply(session: Session, operation: _Operation[Any]) -> None:
@@ -103,8 +141,25 @@ def write(runtime: Runtime, fn: Callable[[Session], T]) -> T:
         # PostgreSQL runs writers concurrently (the plan row lock orders them); no grouping needed.
         with runtime.transaction() as session:
             return fn(session)
+    return _writer(runtime).run(fn)
+
+
+def _writer(runtime: Runtime) -> GroupWriter:
     with _writers_lock:
         writer = _writers.get(id(runtime))
         if writer is None or writer.runtime is not runtime:
             writer = _writers[id(runtime)] = GroupWriter(runtime)
-    return writer.run(fn)
+        return writer
+
+
+def write_batched(runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]], item: I) -> T:
+    """Run `bulk(session, [item])` as a write operation; on SQLite one call serves all the items of
+    the operations of this kind waiting at this moment (in the order they came)."""
+
+    def alone(session: Session) -> T:
+        return bulk(session, [item])[0]
+
+    if not runtime.settings.is_sqlite:
+        with runtime.transaction() as session:
+            return alone(session)
+    return _writer(runtime).run(alone, bulk, item)

@@ -1,0 +1,98 @@
+"""Answers and completions that wait for the writer together are stored by one call (one set of
+statements for all), exactly as one at a time would store them; a bad item of such a group fails alone."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from masterplan.errors import InvalidStatusTransition
+from masterplan.execution import atom, attempts
+from masterplan.execution.coder import CoderAnswer
+from masterplan.execution.validation import ValidationReport
+from masterplan.execution.writer import GroupWriter, _Operation
+from masterplan.llm import CallUsage, CoderOutput, GeneratedFile, resolve_model
+from masterplan.models import ExecutionEvent, Masterplan, Task, TaskAttempt, User
+from masterplan.runtime import Runtime
+from tests.fixtures.running_plan import FILES, RunningPlan, running_plan
+
+
+def answer_for(number: int, cost: float) -> CoderAnswer:
+    (path, content), *_ = FILES[number].items()
+    return CoderAnswer(
+        CoderOutput(files=[GeneratedFile(path=path, content=content)]),
+        None,
+        CallUsage(model="sim", input_tokens=100, output_tokens=20, requests=1, cost_usd=cost),
+        "prompt",
+    )
+
+
+def done_item(plan: RunningPlan, number: int) -> attempts._Done:
+    return attempts._Done(
+        plan.id, plan.task_ids[number], ValidationReport(checks_total=1), list(FILES[number]), None
+    )
+
+
+def test_a_group_of_answers_and_completions_is_stored_as_one_at_a_time_would(
+    runtime: Runtime, local_user: User
+) -> None:
+    plan = running_plan(runtime, local_user)
+    for number in (1, 2):
+        atom.begin(runtime, plan.id, number)
+    answers = [
+        attempts._Answer(plan.id, plan.task_ids[n], answer_for(n, cost), "sim", 1)
+        for n, cost in ((1, 0.01), (2, 0.02))
+    ]
+    with runtime.transaction() as session:
+        assert attempts._record_answers(session, answers) == ["validating", "validating"]
+    with runtime.transaction() as session:
+        assert attempts._finish_successes(session, [done_item(plan, 1), done_item(plan, 2)]) == [None, None]
+    with runtime.reading() as session:
+        tasks = {t.task_number: t for t in session.scalars(select(Task).where(Task.masterplan_id == plan.id))}
+        assert [(tasks[n].status, tasks[n].cost_usd) for n in (1, 2, 3)] == [
+            ("completed", 0.01),
+            ("completed", 0.02),
+            ("pending", 0.0),
+        ]
+        passed = session.scalars(
+            select(TaskAttempt.passed).where(TaskAttempt.task_id.in_([plan.task_ids[1], plan.task_ids[2]]))
+        ).all()
+        assert passed == [True, True]
+        row = session.get(Masterplan, plan.id)
+        assert row is not None and row.completed_tasks == 2
+        assert row.actual_cost_usd == pytest.approx(0.03 + row.quality_cost_usd)
+        # Each completion reports the count as of its own task.
+        reported = session.scalars(
+            select(ExecutionEvent.payload)
+            .where(ExecutionEvent.type == "task_execution_complete")
+            .order_by(ExecutionEvent.seq)
+        ).all()
+        assert [p["completed_tasks"] for p in reported] == [1, 2]
+
+
+def test_a_bad_item_of_a_batched_group_fails_alone(runtime: Runtime, local_user: User) -> None:
+    plan = running_plan(runtime, local_user)
+    start = atom.begin(runtime, plan.id, 1)
+    assert start.task_id is not None
+    resolved = resolve_model("coder", runtime.settings.model_copy(update={"model_coder": "sim"}))
+    assert (
+        attempts.record_answer(runtime, plan.id, start.task_id, answer_for(1, 0.01), resolved, 1)
+        == "validating"
+    )
+
+    def operation(item: attempts._Done) -> _Operation[None]:
+        def alone(session: Session) -> None:
+            return attempts._finish_successes(session, [item])[0]
+
+        return _Operation(alone, attempts._finish_successes, item)
+
+    good, bad = operation(done_item(plan, 1)), operation(done_item(plan, 3))  # task 3 never started
+    GroupWriter(runtime)._commit([good, bad])
+    assert good.done and good.error is None
+    assert isinstance(bad.error, InvalidStatusTransition)
+    with runtime.reading() as session:
+        statuses = dict(
+            session.execute(select(Task.id, Task.status).where(Task.masterplan_id == plan.id)).all()
+        )
+        assert statuses[plan.task_ids[1]] == "completed" and statuses[plan.task_ids[3]] == "pending"
