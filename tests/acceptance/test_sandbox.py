@@ -141,8 +141,9 @@ def test_big_files_are_refused(workspace: Path) -> None:
 
 
 def test_output_is_truncated_head_and_tail(workspace: Path) -> None:
-    code = "def test_loud():\n    print('FIRST')\n    for i in range(200_000):\n        print('line', i)\n    assert False, 'LAST'\n"
-    result = run_pytest(workspace, code)
+    # ~250 KB of output, far over the 8 KB kept; CPU enough for a slow machine (200,000 lines hit 3 s here).
+    code = "def test_loud():\n    print('FIRST')\n    for i in range(20_000):\n        print('line', i)\n    assert False, 'LAST'\n"
+    result = run_pytest(workspace, code, Limits(timeout_seconds=20, cpu_seconds=20, output_bytes=8192))
     assert result.exit_code == 1
     assert len(result.output) < 8192 + 1000
     assert "bytes of output omitted" in result.output
