@@ -102,15 +102,10 @@ class GroupWriter:
         if len(operations) == 1:
             self._apply(session, operations[0])
             return
-        events = session.info.setdefault(PENDING_KEY, [])
-        recorded = len(events)
-        savepoint = session.begin_nested()
+        items = [operation.item for operation in operations]
         try:
-            results = bulk(session, [operation.item for operation in operations])
-            savepoint.commit()
+            results = _in_savepoint(session, lambda s: bulk(s, items))
         except Exception:
-            savepoint.rollback()
-            del events[recorded:]
             for operation in operations:  # one at a time: the one that fails fails alone
                 self._apply(session, operation)
             return
@@ -119,16 +114,25 @@ class GroupWriter:
 
     @staticmethod
     def _apply(session: Session, operation: _Operation[Any]) -> None:
-        events = session.info.setdefault(PENDING_KEY, [])
-        recorded = len(events)
-        savepoint = session.begin_nested()
         try:
-            operation.result = operation.fn(session)
-            savepoint.commit()
+            operation.result = _in_savepoint(session, operation.fn)
         except Exception as exc:
-            savepoint.rollback()
-            del events[recorded:]  # its events were never stored: they must not be published
             operation.error = exc
+
+
+def _in_savepoint(session: Session, fn: Callable[[Session], T]) -> T:
+    """`fn(session)` inside a SAVEPOINT; if it raises, its changes and the events it recorded are undone."""
+    events = session.info.setdefault(PENDING_KEY, [])
+    recorded = len(events)
+    savepoint = session.begin_nested()
+    try:
+        result = fn(session)
+        savepoint.commit()
+    except Exception:
+        savepoint.rollback()
+        del events[recorded:]  # never stored: they must not be published
+        raise
+    return result
 
 
 _writers: dict[int, GroupWriter] = {}
@@ -160,6 +164,5 @@ def write_batched(runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]],
         return bulk(session, [item])[0]
 
     if not runtime.settings.is_sqlite:
-        with runtime.transaction() as session:
-            return alone(session)
+        return write(runtime, alone)
     return _writer(runtime).run(alone, bulk, item)
