@@ -19,7 +19,7 @@ from tests.scale.cluster import REDIS_URL
 def pg_runtime(tmp_path: Path) -> Iterator[Runtime]:
     """A fresh PostgreSQL database (migrated, with the local user) and this test's data directory."""
     redis.Redis.from_url(REDIS_URL).ping()
-    with postgres_database() as url:
+    with postgres_database(migrated=True) as url:
         settings = make_settings(tmp_path / "data", url, redis_url=REDIS_URL)
         runtime = build_runtime(settings)
         with runtime.transaction() as session:

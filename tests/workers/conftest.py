@@ -14,7 +14,7 @@ from tests.fixtures.database import postgres_database
 
 @pytest.fixture
 def pg_runtime(tmp_path: Path) -> Iterator[Runtime]:
-    with postgres_database() as url:
+    with postgres_database(migrated=True) as url:
         runtime = build_runtime(make_settings(tmp_path / "data", url))
         try:
             yield runtime
