@@ -34,8 +34,8 @@ lint: venv
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test-py: venv ## The suite on SQLite
-	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider
+test-py: venv ## The suite on SQLite (PostgreSQL-only tests run in test-pg)
+	$(BIN)/pytest -q -m "not slow and not postgres" -p no:cacheprovider
 
 test-pg: venv services ## The suite on PostgreSQL
 	MASTERPLAN_TEST_DB=postgresql MASTERPLAN_TEST_PG_DSN=$(PG_DSN) $(BIN)/pytest -q -m "not slow" -p no:cacheprovider

@@ -9,11 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import create_engine, func, select, update
 
 from masterplan.models import WorkerLease
 from masterplan.runtime import Runtime
 from masterplan.workers.leases import Lease
+
+# PostgreSQL only (leases need it): run once, in the PostgreSQL pass.
+pytestmark = pytest.mark.postgres
 
 
 class Recorder:

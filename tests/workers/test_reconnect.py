@@ -9,6 +9,9 @@ from sqlalchemy.exc import DBAPIError
 from masterplan.durable import is_disconnect
 from masterplan.runtime import Runtime
 
+# PostgreSQL only (leases need it): run once, in the PostgreSQL pass.
+pytestmark = pytest.mark.postgres
+
 
 def error_of(runtime: Runtime, statement: str) -> DBAPIError:
     with runtime.engine.connect() as conn, pytest.raises(DBAPIError) as caught:
