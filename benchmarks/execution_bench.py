@@ -7,6 +7,10 @@ BENCH_FULL=1).
 
 Targets (issue 4): makespan <= 1.15 x bound at 120 tasks; execute returns and the first task starts within
 300 ms; a status change is visible to another connection within 100 ms.
+
+Where the 120-task overhead goes: the same plan also runs with the coder agent (pydantic-ai) replaced by a
+bare 0.5 s wait returning the simulator's files, and then without file writes and git commits as well; what
+is left is the engine's bookkeeping (database writes, events, DBOS steps, decisions).
 Run: .venv/bin/python -m benchmarks.execution_bench   (BENCH_SIZES=50,120 to choose sizes)
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.queues
 import os
+import random
 import sqlite3
 import statistics
 import tempfile
@@ -30,11 +35,15 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from pydantic_ai.usage import RunUsage
 
 from masterplan.app import create_app
 from masterplan.config import Settings
 from masterplan.events import StoredEvent
-from masterplan.execution import quality
+from masterplan.execution import atom, quality
+from masterplan.execution.coder import CoderAnswer, CoderContext, coder_prompt
+from masterplan.llm import CoderOutput, ResolvedModel, usage_of
+from masterplan.llm.sim_content import coder_answer
 from masterplan.plans.graph import waves
 from masterplan.plans.synthetic import synthetic_plan
 from masterplan.runtime import build_runtime
@@ -119,6 +128,42 @@ def quality_hooks(enabled: bool) -> Iterator[None]:
             setattr(quality, name, fn)
 
 
+# What each breakdown configuration leaves out of the engine.
+WITHOUT_AGENT = "without the coder agent"
+WITHOUT_FILES = "without the coder agent, file writes and git commits"
+
+
+@contextmanager
+def engine_parts(without: str | None) -> Iterator[None]:
+    """Replace parts of the engine by their bare minimum, to see what each costs."""
+    saved = {name: getattr(atom, name) for name in ("run_coder", "committer_for", "write_atomic")}
+    if without in (WITHOUT_AGENT, WITHOUT_FILES):
+        atom.run_coder = _bare_coder
+    if without == WITHOUT_FILES:
+        atom.committer_for = lambda _root: _NoCommits()
+        atom.write_atomic = lambda *_: True
+    try:
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(atom, name, fn)
+
+
+def _bare_coder(resolved: ResolvedModel, context: CoderContext, *, attempt: int, **_: Any) -> CoderAnswer:
+    """The simulator's answer after the same latency, without the agent framework around the call."""
+    prompt = coder_prompt(context, [])
+    time.sleep(LATENCY)
+    files = coder_answer(context.target_files, context.task_number, rng=random.Random(attempt))
+    output = CoderOutput.model_validate(files)
+    usage = RunUsage(requests=1, input_tokens=len(prompt) // 4, output_tokens=len(str(files)) // 4)
+    return CoderAnswer(output, None, usage_of(resolved, usage), prompt)
+
+
+class _NoCommits:
+    def commit(self, files: dict[str, str], message: str) -> str:
+        return "0" * 40
+
+
 def _does_nothing(*_: object) -> None:
     return None
 
@@ -133,9 +178,12 @@ def wave_bound(document: Any, parallelism: int) -> float:
     return sum(max(LATENCY, len(level) * LATENCY / parallelism) for level in levels)
 
 
-def measure(tasks: int, parallelism: int, root: Path, *, with_quality: bool = False) -> Run:
-    with quality_hooks(with_quality):
-        return _measure(tasks, parallelism, root / f"run-{tasks}-{parallelism}-{with_quality}")
+def measure(
+    tasks: int, parallelism: int, root: Path, *, with_quality: bool = False, without: str | None = None
+) -> Run:
+    with quality_hooks(with_quality), engine_parts(without):
+        name = f"run-{tasks}-{parallelism}-{with_quality}-{(without or 'all').replace(' ', '-')}"
+        return _measure(tasks, parallelism, root / name)
 
 
 def _measure(tasks: int, parallelism: int, data: Path) -> Run:
@@ -223,6 +271,10 @@ def run() -> list[dict[str, Any]]:
                 _row(parallel, sequential_per_task * 120, True, "engine + acceptance gate + scoring")
             )
             print(_line(results[-1]), flush=True)
+            for without in (WITHOUT_AGENT, WITHOUT_FILES):
+                parallel = measure(120, PARALLELISM, Path(tmp), without=without)
+                results.append(_row(parallel, sequential_per_task * 120, True, f"engine {without}"))
+                print(_line(results[-1]), flush=True)
     return results
 
 
