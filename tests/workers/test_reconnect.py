@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from masterplan.durable import is_disconnect
 from masterplan.runtime import Runtime
 
-# PostgreSQL only (leases need it): run once, in the PostgreSQL pass.
+# PostgreSQL only (its disconnects): run once, in the PostgreSQL pass.
 pytestmark = pytest.mark.postgres
 
 
