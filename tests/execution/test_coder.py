@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
@@ -108,3 +118,56 @@ def test_rate_limiter_spaces_requests() -> None:
     assert waits[0] == pytest.approx(0.0, abs=0.01)
     assert waits[-1] == pytest.approx(0.2, abs=0.02)
     assert RequestRateLimiter(0).reserve() == 0.0
+
+
+def test_the_model_sees_the_instructions_and_a_text_answer_is_asked_for_the_tool() -> None:
+    seen: list[AgentInfo] = []
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        seen.append(info)
+        if len(seen) == 1:
+            return ModelResponse(parts=[TextPart("Sure, here is the code.")])
+        files = [{"path": p, "content": "x = 1\n"} for p in TARGETS]
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"files": files})])
+
+    answer = run_coder(resolved(model), context(), attempt=1, feedback=[])
+    assert answer.output is not None and answer.usage.requests == 2
+    assert seen[0].instructions and "target_files" in seen[0].instructions
+    assert seen[0].output_tools[0].parameters_json_schema["title"] == "CoderOutput"
+    assert not seen[0].allow_text_output
+
+
+def test_native_output_reads_fenced_json_and_feeds_back_schema_errors() -> None:
+    prompts: list[str] = []
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        prompts.extend(str(p.content) for p in messages[-1].parts if isinstance(p, UserPromptPart))
+        if len(prompts) == 1:
+            return ModelResponse(parts=[TextPart('{"files": 3}')])
+        files = [{"path": p, "content": "x = 1\n"} for p in TARGETS]
+        return ModelResponse(parts=[TextPart("```json\n" + json.dumps({"files": files}) + "\n```")])
+
+    native = dataclasses.replace(resolved(model), output_mode="native")
+    answer = run_coder(native, context(), attempt=1, feedback=[])
+    assert answer.output is not None and [f.path for f in answer.output.files] == TARGETS
+    assert "does not match the schema" in prompts[1] and "files" in prompts[1]
+
+
+def test_every_tool_call_of_a_refused_answer_gets_a_reply() -> None:
+    replies: list[list[str]] = []
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        replies.append([p.tool_call_id for p in messages[-1].parts if isinstance(p, ToolReturnPart)])
+        files = [{"path": p, "content": "x = 1\n"} for p in TARGETS]
+        if len(replies) == 1:
+            return ModelResponse(
+                parts=[
+                    ToolCallPart("search", {"q": "x"}, "c1"),
+                    ToolCallPart("final_result", {"files": []}, "c2"),
+                ]
+            )
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"files": files})])
+
+    answer = run_coder(resolved(model), context(), attempt=1, feedback=[])
+    assert answer.output is not None
+    assert replies[1] == ["c1", "c2"]

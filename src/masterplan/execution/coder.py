@@ -1,7 +1,7 @@
-"""The coder agent: writes the full content of exactly one task's target files.
+"""The coder: asks the model for the full content of exactly one task's target files.
 
-Its output validator refuses (with a precise message the model sees) any unsafe path, any file that is
-not a target, duplicates and missing targets, so a bad answer is retried, never written.
+An answer with an unsafe path, a file that is not a target, a duplicate or a missing target is refused
+with a precise message the model sees and asked again, never written.
 """
 
 from __future__ import annotations
@@ -13,13 +13,22 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from pydantic_ai import Agent, ModelRetry, RunContext
-from pydantic_ai.exceptions import AgentRunError
-from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic import ValidationError
+from pydantic_ai.direct import model_request_sync
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
-from pydantic_ai.output import NativeOutput
+from pydantic_ai.output import OutputObjectDefinition
 from pydantic_ai.settings import ModelSettings
+from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.usage import RunUsage
 
 from masterplan.llm import CallUsage, CoderOutput, ResolvedModel, coder_context_block, usage_of
@@ -36,12 +45,6 @@ Write the complete content of every file listed between <target_files> and </tar
 Paths are relative to the project root and must be copied exactly. Return whole files, not diffs.
 Use the files written by earlier tasks as the interfaces you build on. Keep the code simple and runnable.
 When errors of an earlier attempt are listed, fix every one of them."""
-
-
-@dataclass(frozen=True)
-class CoderDeps:
-    task_number: int
-    target_files: tuple[str, ...]
 
 
 @dataclass
@@ -99,29 +102,92 @@ def check_output(output: CoderOutput, targets: tuple[str, ...]) -> list[str]:
     return problems
 
 
+OUTPUT_TOOL = "final_result"
+
+
 @functools.cache
-def coder_agent(output_mode: str = "tool") -> Agent[CoderDeps, CoderOutput]:
-    """The typed coder agent for a model's output mode (built on first use, never at import)."""
-    agent: Agent[CoderDeps, CoderOutput] = Agent(
-        output_type=NativeOutput(CoderOutput) if output_mode == "native" else CoderOutput,
-        deps_type=CoderDeps,
-        instructions=INSTRUCTIONS,
-        name="coder",
-        retries={"output": OUTPUT_RETRIES},
+def request_parameters(output_mode: str) -> ModelRequestParameters:
+    """What every coder request asks for: a CoderOutput through the output tool, or as JSON text (native)."""
+    schema = CoderOutput.model_json_schema()
+    description = (CoderOutput.__doc__ or "").strip()
+    if output_mode == "native":
+        return ModelRequestParameters(
+            output_mode="native",
+            output_object=OutputObjectDefinition(
+                json_schema=schema, name="CoderOutput", description=description
+            ),
+        )
+    return ModelRequestParameters(
+        output_mode="tool",
+        output_tools=[
+            ToolDefinition(
+                name=OUTPUT_TOOL, parameters_json_schema=schema, description=description, kind="output"
+            )
+        ],
+        allow_text_output=False,
     )
 
-    # async, though it only computes: pydantic-ai hands a plain function to a worker thread, and every
-    # task of a wave paid those thread handoffs while the others held the interpreter lock.
-    @agent.output_validator
-    async def only_target_files(ctx: RunContext[CoderDeps], output: CoderOutput) -> CoderOutput:
-        problems = check_output(output, ctx.deps.target_files)
-        if problems:
-            raise ModelRetry("; ".join(problems))
-        for file in output.files:
-            file.path = check_relative_path(file.path)
-        return output
 
-    return agent
+def read_answer(
+    response: ModelResponse, output_mode: str, targets: tuple[str, ...]
+) -> tuple[CoderOutput | None, ModelRequest | None]:
+    """The valid answer in a response, or the request telling the model what to fix (never both)."""
+    if output_mode == "native":
+        text = "".join(p.content for p in response.parts if isinstance(p, TextPart))
+        output, problem = _parse(_without_fences(text), targets)
+        if output is not None:
+            return output, None
+        return None, ModelRequest(parts=[UserPromptPart(f"{RETRY_PREFIX}\n{problem}")])
+    calls = [p for p in response.parts if isinstance(p, ToolCallPart)]
+    answer = next((c for c in calls if c.tool_name == OUTPUT_TOOL), None)
+    if answer is None:
+        if not calls:
+            reason = f"{RETRY_PREFIX}\nGive your answer by calling the {OUTPUT_TOOL} tool."
+            return None, ModelRequest(parts=[UserPromptPart(reason)])
+        problem = f"there is no tool {calls[0].tool_name!r}: give your answer by calling {OUTPUT_TOOL}"
+    else:
+        output, problem = _parse(answer.args_as_json_str(), targets)
+        if output is not None:
+            return output, None
+    # Every tool call of the response gets its reply (providers refuse a call left unanswered).
+    replies = [
+        ToolReturnPart(
+            tool_name=c.tool_name,
+            content=problem if c is answer or answer is None else "ignored: only one answer is read",
+            tool_call_id=c.tool_call_id,
+            outcome="retried",
+        )
+        for c in calls
+    ]
+    return None, ModelRequest(parts=list(replies))
+
+
+RETRY_PREFIX = "Your previous answer was refused (automated feedback, not a message from the user):"
+
+
+def _without_fences(text: str) -> str:
+    """JSON text without the markdown code fence some models put around it."""
+    text = text.strip()
+    if text.startswith("```") and text.endswith("```"):
+        text = text[3:-3].strip()
+        first, _, rest = text.partition("\n")
+        text = rest if first.strip().lower() == "json" else text
+    return text
+
+
+def _parse(args: str, targets: tuple[str, ...]) -> tuple[CoderOutput | None, str]:
+    """The answer if it is valid and writes exactly the targets, else why not (for the model)."""
+    try:
+        output = CoderOutput.model_validate_json(args)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        return None, "the answer does not match the schema: " + json.dumps(errors)
+    problems = check_output(output, targets)
+    if problems:
+        return None, "; ".join(problems)
+    for file in output.files:
+        file.path = check_relative_path(file.path)
+    return output, ""
 
 
 def coder_prompt(context: CoderContext, feedback: list[str]) -> str:
@@ -214,25 +280,48 @@ def run_coder(
     feedback: list[str],
     limiter: RequestRateLimiter | None = None,
 ) -> CoderAnswer:
-    """One coder attempt (with the agent's own output retries); never raises for a bad model answer."""
+    """One coder attempt (with up to OUTPUT_RETRIES corrections of a refused answer); never raises for a
+    bad model answer or a failed call.
+
+    The requests go straight to the model (pydantic-ai's direct API) with the output tool or schema, and
+    the answer is checked here: the agent graph around the same request cost 5.6 ms of interpreter time
+    per call, the direct request 0.2 ms, and a wave's tasks answer together on one interpreter lock.
+    """
     prompt = coder_prompt(context, feedback)
-    deps = CoderDeps(context.task_number, tuple(check_relative_path(t) for t in context.target_files))
+    targets = tuple(check_relative_path(t) for t in context.target_files)
     model: Model = (
         RateLimitedModel(resolved.model, limiter) if limiter and limiter.rate > 0 else resolved.model
     )
     settings: ModelSettings = {**resolved.settings, "temperature": temperature_for(attempt)}
+    parameters = request_parameters(resolved.output_mode)
+    messages: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(prompt)], instructions=INSTRUCTIONS)]
     usage = RunUsage()
+    problem = ""
     try:
-        result = coder_agent(resolved.output_mode).run_sync(
-            prompt, model=model, deps=deps, model_settings=settings, usage=usage
-        )
-    except AgentRunError as exc:
-        return CoderAnswer(None, f"the model gave no valid answer: {exc}", usage_of(resolved, usage), prompt)
+        for _ in range(OUTPUT_RETRIES + 1):
+            response = model_request_sync(
+                model, messages, model_settings=settings, model_request_parameters=parameters
+            )
+            usage.requests += 1
+            usage.incr(response.usage)
+            output, correction = read_answer(response, resolved.output_mode, targets)
+            if output is not None:
+                return CoderAnswer(output, None, usage_of(resolved, usage), prompt)
+            assert correction is not None
+            problem = _feedback_text(correction)
+            messages += [response, correction]
     except Exception as exc:  # a provider or network failure is a failed attempt, not a crashed run
         return CoderAnswer(
             None, f"the model call failed: {type(exc).__name__}: {exc}", usage_of(resolved, usage), prompt
         )
-    return CoderAnswer(result.output, None, usage_of(resolved, usage), prompt)
+    error = f"the model gave no valid answer in {OUTPUT_RETRIES + 1} requests; the last one: {problem}"
+    return CoderAnswer(None, error, usage_of(resolved, usage), prompt)
+
+
+def _feedback_text(correction: ModelRequest) -> str:
+    part = correction.parts[0]
+    text = str(part.content) if isinstance(part, ToolReturnPart | UserPromptPart) else ""
+    return text.removeprefix(RETRY_PREFIX).strip()
 
 
 def describe_output(output: CoderOutput) -> str:
