@@ -43,6 +43,38 @@ class Interrupted(BaseException):
     """The process is stopping; not an Exception, so DBOS records no outcome and the run resumes later."""
 
 
+class Slots:
+    """A batch's parallelism: at most `free` of its tasks are in_progress (claimed, asking the model).
+
+    A task gives its slot back once its answer is stored (it is `validating`): checking, writing and
+    committing the files need no model, so the next task of the wave asks the model meanwhile.
+    """
+
+    def __init__(self, free: int) -> None:
+        self._free = threading.Semaphore(max(0, free))
+
+    def slot(self, held: bool) -> Slot:
+        return Slot(self._free, held)
+
+
+class Slot:
+    """One task's hold on a slot of its batch (taking or giving it twice is a no-op)."""
+
+    def __init__(self, free: threading.Semaphore | None, held: bool) -> None:
+        self._free = free
+        self.held = held
+
+    def take(self) -> None:
+        if not self.held and self._free is not None:
+            self._free.acquire()
+        self.held = True
+
+    def give(self) -> None:
+        if self.held and self._free is not None:
+            self._free.release()
+        self.held = False
+
+
 @dataclass
 class AtomStart:
     """What `begin` found: either an outcome (nothing to run) or what the attempts need."""
@@ -61,13 +93,28 @@ class AtomStart:
 
 
 def run_atom(
-    runtime: Runtime, plan_id: uuid.UUID, number: int, start: AtomStart | None = None
+    runtime: Runtime,
+    plan_id: uuid.UUID,
+    number: int,
+    start: AtomStart | None = None,
+    slot: Slot | None = None,
 ) -> dict[str, Any]:
     """Run a task to completed or failed; `deferred` when the plan is not running (paused, cancelled).
 
-    `start` is what `prepare_batch` read for the task in its batch; without it the task
-    begins by itself.
+    `start` is what `prepare_batch` read for the task in its batch; without it the task begins by
+    itself. `slot` is its place in the batch's parallelism (none: no limit).
     """
+    slot = slot or Slot(None, True)
+    try:
+        return _run_atom(runtime, plan_id, number, start, slot)
+    finally:
+        slot.give()
+
+
+def _run_atom(
+    runtime: Runtime, plan_id: uuid.UUID, number: int, start: AtomStart | None, slot: Slot
+) -> dict[str, Any]:
+    slot.take()  # before the task is claimed (in_progress)
     start = begin(runtime, plan_id, number, start)
     if start.outcome is not None:
         return {"task_number": number, "status": start.outcome}
@@ -90,6 +137,7 @@ def run_atom(
                 raise Interrupted
             if retry > start.retry_count and not plan_running(runtime, plan_id):
                 return {"task_number": number, "status": "deferred"}
+            slot.take()
             answer = run_coder(resolved, start.context, attempt=retry + 1, feedback=feedback, limiter=limiter)
             if answer.output is not None:  # validation needs no database: it runs while the answer is stored
                 checking = _validation_pool().submit(
@@ -101,11 +149,13 @@ def run_atom(
             if answer.output is None:
                 retry, feedback = retry + 1, [answer.error or "no answer"]
                 continue
+            slot.give()  # validating: the model is done with this task for now
             output = answer.output
         files = [(f.path, f.content) for f in output.files]
         report = checking.result() if checking is not None else validate_files(files)
         checking = None
         if not report.passed:
+            slot.take()  # back to in_progress for another attempt
             if finish_invalid(runtime, plan_id, start.task_id, report) == "failed":
                 return {"task_number": number, "status": "failed"}
             retry, feedback, output = retry + 1, report.errors, None

@@ -25,7 +25,15 @@ from dbos import DBOS
 
 from masterplan.durable import RECONNECT, current_runtime
 from masterplan.execution import quality, waves
-from masterplan.execution.atom import AtomStart, Interrupted, prepare_batch, run_atom, stopping
+from masterplan.execution.atom import (
+    AtomStart,
+    Interrupted,
+    Slot,
+    Slots,
+    prepare_batch,
+    run_atom,
+    stopping,
+)
 from masterplan.observability.context import plan_scope, task_scope
 
 CONTROL_TOPIC = "masterplan.control"
@@ -126,24 +134,32 @@ def fail_run_step(plan_id: str, error: str) -> None:
     waves.fail_run(current_runtime(), uuid.UUID(plan_id), error)
 
 
-def run_task(plan_id: str, number: int, start: AtomStart | None) -> dict[str, Any]:
+def run_task(plan_id: str, number: int, start: AtomStart | None, slot: Slot) -> dict[str, Any]:
     """One task of a batch; a finished task gets its confidence (and maybe a review)."""
     with task_scope(current_runtime(), plan_id, number):
-        result = run_atom(current_runtime(), uuid.UUID(plan_id), number, start)
+        result = run_atom(current_runtime(), uuid.UUID(plan_id), number, start, slot)
         if result["status"] in ("completed", "failed"):
             quality.after_task(current_runtime(), uuid.UUID(plan_id), number)
         return result
 
 
 def run_batch(plan_id: str, numbers: list[int]) -> list[dict[str, Any]]:
-    """Run tasks concurrently (at most `parallelism` at once)."""
-    workers = max(1, min(current_runtime().settings.parallelism, len(numbers)))
+    """Run tasks concurrently: at most `parallelism` in progress (asking the model) at once.
+
+    A task that has its answer hands its slot on while its files are checked and committed, so a batch
+    has threads for twice the parallelism.
+    """
+    parallelism = max(1, current_runtime().settings.parallelism)
+    workers = max(1, min(2 * parallelism, len(numbers)))
     starts = prepare_batch(current_runtime(), uuid.UUID(plan_id), numbers)
+    # The decision claimed the first tasks of the batch: they hold their slots already.
+    claimed = {n for n, start in starts.items() if start.claimed}
+    slots = Slots(parallelism - len(claimed))
 
     def run_one(number: int) -> dict[str, Any]:
         if stopping.is_set():
             raise Interrupted
-        return run_task(plan_id, number, starts.get(number))
+        return run_task(plan_id, number, starts.get(number), slots.slot(number in claimed))
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="masterplan-task") as pool:
         futures: list[Future[dict[str, Any]]] = [
