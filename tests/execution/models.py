@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections import Counter
@@ -55,3 +56,22 @@ def traceable_coder(messages: list[ModelMessage], info: AgentInfo) -> ModelRespo
     elif number in STRAY_ON_FIRST_ANSWER and first:
         files.append({"path": "stray/not_mine.py", "content": "x = 1\n"})
     return _answer(info, files, (1000, 500))
+
+
+# Model calls of `counting_coder` in flight now, and the most seen at once.
+in_flight = 0
+most_in_flight = 0
+
+
+async def counting_coder(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """The traceable coder after 0.1 s, counting how many of its calls overlap."""
+    global in_flight, most_in_flight
+    with _lock:
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+    try:
+        await asyncio.sleep(0.1)
+    finally:
+        with _lock:
+            in_flight -= 1
+    return traceable_coder(messages, info)

@@ -15,6 +15,7 @@ from masterplan.plans.schemas import PlanDocument
 from masterplan.plans.synthetic import synthetic_plan
 from masterplan.runtime import Runtime
 from masterplan.workspace.git import commit_count
+from tests.execution import models
 from tests.execution.helpers import API, approved_plan, execute, tasks_by_number, wait_plan, wait_until
 from tests.execution.test_engine import event_types
 
@@ -201,6 +202,35 @@ def test_a_wave_that_would_pass_the_hard_limit_does_not_start(client: TestClient
     client.post(f"{API}/{plan_id}/resume").raise_for_status()
     assert client.patch(f"{API}/{plan_id}/cost-limits", json={"hard_cost_limit_usd": 2000}).status_code == 409
     wait_plan(runtime, plan_id, {"completed"})
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"model_coder": "function:tests.execution.models:counting_coder", "parallelism": 3}],
+    indirect=True,
+)
+def test_parallelism_bounds_the_tasks_in_progress_and_the_model_calls(
+    client: TestClient, runtime: Runtime
+) -> None:
+    tasks = [
+        {"task_number": n, "name": f"Part {n}", "target_files": [f"app/part{n}.py"]} for n in range(1, 13)
+    ]
+    document = PlanDocument.model_validate(
+        {
+            "project_name": "Wide",
+            "phases": [{"phase_type": "core", "name": "Core", "milestones": [{"name": "M", "tasks": tasks}]}],
+        }
+    )
+    plan_id = approved_plan(client, document)
+    workspace = execute(client, plan_id)["workspace_path"]
+    most_in_progress = 0
+    while (plan := wait_plan(runtime, plan_id, {"in_progress", "completed"})).status == "in_progress":
+        statuses = [t.status for t in tasks_by_number(runtime, plan_id).values()]
+        most_in_progress = max(most_in_progress, statuses.count("in_progress"))
+        time.sleep(0.01)
+    assert plan.completed_tasks == 12
+    assert models.most_in_flight == 3 and 1 <= most_in_progress <= 3
+    assert commit_count(Path(workspace)) == 13
 
 
 @pytest.mark.parametrize("settings", [{"model_coder": "sim:latency=0.1", "parallelism": 8}], indirect=True)
