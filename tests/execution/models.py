@@ -64,7 +64,7 @@ most_in_flight = 0
 
 
 async def counting_coder(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    """The traceable coder after 0.1 s, counting how many of its calls overlap."""
+    """Traceable answers after 0.1 s (never misbehaving), counting how many calls overlap."""
     global in_flight, most_in_flight
     with _lock:
         in_flight += 1
@@ -74,4 +74,7 @@ async def counting_coder(messages: list[ModelMessage], info: AgentInfo) -> Model
     finally:
         with _lock:
             in_flight -= 1
-    return traceable_coder(messages, info)
+    prompt = last_user_prompt(messages)
+    number = parse_task_number(prompt) or 0
+    files = [{"path": p, "content": content_for(p, number)} for p in parse_target_files(prompt) or []]
+    return _answer(info, files, (1000, 500))
