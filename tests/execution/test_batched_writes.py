@@ -4,11 +4,12 @@ statements for all), exactly as one at a time would store them; a bad item of su
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from masterplan.errors import InvalidStatusTransition
-from masterplan.execution import atom, attempts
+from masterplan.events import StoredEvent, plan_stream
+from masterplan.execution import atom, attempts, state
 from masterplan.execution.coder import CoderAnswer
 from masterplan.execution.validation import ValidationReport
 from masterplan.execution.writer import GroupWriter, _Operation
@@ -96,3 +97,37 @@ def test_a_bad_item_of_a_batched_group_fails_alone(runtime: Runtime, local_user:
             session.execute(select(Task.id, Task.status).where(Task.masterplan_id == plan.id)).all()
         )
         assert statuses[plan.task_ids[1]] == "completed" and statuses[plan.task_ids[3]] == "pending"
+
+
+def test_a_failed_operation_of_a_group_takes_only_its_own_events_with_it(
+    runtime: Runtime, local_user: User
+) -> None:
+    plan = running_plan(runtime, local_user)
+    published: list[StoredEvent] = []
+    runtime.bus.subscribe(published.extend)
+
+    def warning(level: str, fail: bool) -> _Operation[None]:
+        def fn(session: Session) -> None:
+            locked = state.lock_plan(session, plan.id)
+            state.emit(session, locked, state.cost_warning(locked, level))
+            session.flush()  # a flush inside the operation's savepoint does not write its events early
+            if fail:
+                raise ValueError("boom")
+
+        return _Operation(fn)
+
+    group = [warning("soft", False), warning("hard", True), warning("soft", False)]
+    GroupWriter(runtime)._commit(group)
+    assert [type(o.error) for o in group] == [type(None), ValueError, type(None)]
+    with runtime.reading() as session:
+        stored = session.execute(
+            select(ExecutionEvent.seq, ExecutionEvent.payload)
+            .where(ExecutionEvent.stream == plan_stream(plan.id), ExecutionEvent.type == "cost_warning")
+            .order_by(ExecutionEvent.seq)
+        ).all()
+        last = session.scalar(
+            select(func.max(ExecutionEvent.seq)).where(ExecutionEvent.stream == plan_stream(plan.id))
+        )
+    assert [payload["level"] for _, payload in stored] == ["soft", "soft"]
+    assert [seq for seq, _ in stored] == [last - 1, last]  # numbered without gaps
+    assert [(e.seq, e.payload["level"]) for e in published] == [(seq, p["level"]) for seq, p in stored]

@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from masterplan.events.store import PENDING_KEY, StoredEvent
 
@@ -53,12 +53,13 @@ def install_after_commit_publishing(factory: sessionmaker[Session], bus: EventBu
         pending: list[StoredEvent] = session.info.pop(PENDING_KEY, [])
         bus.publish(pending)
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(PENDING_KEY, None)
+    def after_rollback(session: Session, previous: SessionTransaction) -> None:
+        if not previous.nested:  # a savepoint drops only its own events (execution.writer)
+            session.info.pop(PENDING_KEY, None)
 
     listeners: list[tuple[str, Callable[..., Any]]] = [
         ("after_commit", after_commit),
-        ("after_soft_rollback", lambda session, _tx: after_rollback(session)),
+        ("after_soft_rollback", after_rollback),
     ]
     for name, fn in listeners:
         event.listen(factory, name, fn)

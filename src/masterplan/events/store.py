@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from masterplan.events.schemas import EventPayload, event_body
 from masterplan.models import EventStream, ExecutionEvent
@@ -73,23 +73,48 @@ def _reserve_seqs(session: Session, stream: str, count: int) -> int:
     return int(last)
 
 
-@event.listens_for(Session, "before_flush")
-def _number_recorded_events(session: Session, _context: object, _instances: object) -> None:
-    """Give the events recorded since the last flush their sequence numbers: one reservation per stream.
+def write_events(session: Session) -> None:
+    """Store the events recorded since the last write: one sequence reservation per stream and one
+    multi-row insert (no ORM rows: their unit of work cost more than the statements).
 
-    An operation records several events at once (a task's status, its completion, the wave's end), and a
-    wave's decision dozens; numbering them together costs one statement instead of one each.
+    Runs before every flush and commit. Inside a SAVEPOINT it waits (the events stay recorded), so a
+    savepoint that rolls back drops exactly its own events (see execution.writer).
     """
-    waiting: list[tuple[ExecutionEvent, StoredEvent]] = session.info.pop(UNNUMBERED_KEY, [])
-    by_stream: dict[str, list[tuple[ExecutionEvent, StoredEvent]]] = {}
-    for row, stored in waiting:
-        if row in session.new:  # not rolled back with a savepoint since it was recorded
-            by_stream.setdefault(row.stream, []).append((row, stored))
+    if session.in_nested_transaction():
+        return
+    waiting: list[tuple[dict[str, Any], StoredEvent]] = session.info.pop(UNNUMBERED_KEY, [])
+    if not waiting:
+        return
+    by_stream: dict[str, list[tuple[dict[str, Any], StoredEvent]]] = {}
+    for values, stored in waiting:
+        by_stream.setdefault(values["stream"], []).append((values, stored))
+    rows: list[dict[str, Any]] = []
     for stream, items in by_stream.items():
         first = _reserve_seqs(session, stream, len(items)) - len(items) + 1
-        for offset, (row, stored) in enumerate(items):
-            row.seq = stored.seq = first + offset
-            row.payload["seq"] = stored.payload["seq"] = first + offset
+        for offset, (values, stored) in enumerate(items):
+            values["seq"] = stored.seq = first + offset
+            values["payload"]["seq"] = stored.payload["seq"] = first + offset
+            rows.append(values)
+    session.connection().execute(_INSERT_EVENT, rows)
+
+
+_INSERT_EVENT = insert(ExecutionEvent)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_before_flush(session: Session, _context: object, _instances: object) -> None:
+    write_events(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    write_events(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:  # a savepoint drops only its own events (execution.writer)
+        session.info.pop(UNNUMBERED_KEY, None)
 
 
 def record_event(
@@ -104,8 +129,8 @@ def record_event(
     """Store an event in the session's transaction; it is published after that transaction commits.
 
     The payload (a model from events.schemas, or a dict validated against it) gets the envelope:
-    masterplan_id, seq, timestamp, trace_id, and conversation_id on conversation streams. The sequence
-    number is given at the next flush (at the latest when the transaction commits).
+    masterplan_id, seq, timestamp, trace_id, and conversation_id on conversation streams. The event is
+    written, with its sequence number, at the next flush (at the latest when the transaction commits).
     """
     body = event_body(event_type, payload)
     now = datetime.now(UTC)
@@ -118,14 +143,18 @@ def record_event(
     }
     if stream.startswith(CONVERSATION_PREFIX) and not full.get("conversation_id"):
         full["conversation_id"] = stream[len(CONVERSATION_PREFIX) :]
-    row = ExecutionEvent(
-        stream=stream, seq=0, type=event_type, payload=full, trace_id=trace_id, created_at=now
-    )
-    session.add(row)
+    values = {
+        "stream": stream,
+        "seq": 0,
+        "type": event_type,
+        "payload": full,
+        "trace_id": trace_id,
+        "created_at": now,
+    }
     stored = StoredEvent(
         stream=stream, seq=0, type=event_type, payload=dict(full), trace_id=trace_id, timestamp=now
     )
-    session.info.setdefault(UNNUMBERED_KEY, []).append((row, stored))
+    session.info.setdefault(UNNUMBERED_KEY, []).append((values, stored))
     session.info.setdefault(PENDING_KEY, []).append(stored)
     return stored
 

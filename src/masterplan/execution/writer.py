@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from masterplan.events.store import PENDING_KEY
+from masterplan.events.store import PENDING_KEY, UNNUMBERED_KEY
 from masterplan.runtime import Runtime
 
 T = TypeVar("T")
@@ -121,9 +121,14 @@ class GroupWriter:
 
 
 def _in_savepoint(session: Session, fn: Callable[[Session], T]) -> T:
-    """`fn(session)` inside a SAVEPOINT; if it raises, its changes and the events it recorded are undone."""
+    """`fn(session)` inside a SAVEPOINT; if it raises, its changes and the events it recorded are undone.
+
+    Events are not written inside a savepoint (write_events waits for the transaction's own flush), so
+    the ones recorded here are the tail of both lists.
+    """
     events = session.info.setdefault(PENDING_KEY, [])
-    recorded = len(events)
+    unwritten = session.info.setdefault(UNNUMBERED_KEY, [])
+    recorded, kept = len(events), len(unwritten)
     savepoint = session.begin_nested()
     try:
         result = fn(session)
@@ -131,6 +136,7 @@ def _in_savepoint(session: Session, fn: Callable[[Session], T]) -> T:
     except Exception:
         savepoint.rollback()
         del events[recorded:]  # never stored: they must not be published
+        del unwritten[kept:]
         raise
     return result
 

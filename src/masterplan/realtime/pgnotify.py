@@ -18,7 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from masterplan.events import StoredEvent
-from masterplan.events.store import PENDING_KEY
+from masterplan.events.store import PENDING_KEY, write_events
 from masterplan.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -56,8 +56,7 @@ def install_postgres_notifications(runtime: Runtime) -> None:
 
     def before_commit(session: Session) -> None:
         pending: list[StoredEvent] = session.info.get(PENDING_KEY, [])
-        if pending:
-            session.flush()  # events get their sequence numbers when they are flushed
+        write_events(session)  # the events get their sequence numbers when they are written
         for payload in notification_payloads(pending):
             session.execute(
                 text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
