@@ -51,8 +51,11 @@ def to_block(tasks: Mapping[int, TaskView]) -> set[int]:
     return {n for n in dependents_closure(graph, dead) if tasks[n].status in ("pending", "ready")}
 
 
-def decide(tasks: Mapping[int, TaskView], plan_status: str) -> Decision:
-    """The next step of an execution, given every task's status and the plan's status."""
+def decide(
+    tasks: Mapping[int, TaskView], plan_status: str, wave_of: Mapping[int, int] | None = None
+) -> Decision:
+    """The next step of an execution, given every task's status and the plan's status (and the tasks'
+    waves, when known)."""
     if plan_status == "paused":
         return Decision("wait", reason="paused")
     if plan_status != "in_progress":
@@ -66,7 +69,7 @@ def decide(tasks: Mapping[int, TaskView], plan_status: str) -> Decision:
     ]
     if not runnable:
         return Decision("finish", block=tuple(sorted(blocked)), reason="completed")
-    wave_of = wave_numbers(tasks)
+    wave_of = wave_of or wave_numbers(tasks)
     wave = min(wave_of[n] for n in runnable)
     in_wave = sorted(n for n in runnable if wave_of[n] == wave)
     allowed = [n for n in in_wave if tasks[n].mode != "manual" or tasks[n].approved]

@@ -6,13 +6,14 @@ from the rows (never incremented), so repeating a step after a crash cannot doub
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, defer
 
 from masterplan.errors import NotFound
@@ -20,6 +21,7 @@ from masterplan.events import plan_stream, record_event
 from masterplan.events.schemas import CostWarning, EventPayload, TaskExecutionProgress, WaveExecutionComplete
 from masterplan.execution.scheduler import TERMINAL, TaskView
 from masterplan.models import Masterplan, Milestone, Phase, Task
+from masterplan.plans.graph import waves
 from masterplan.plans.service import change_plan_status
 from masterplan.plans.transitions import move_task
 
@@ -71,41 +73,121 @@ def tasks_numbered(session: Session, plan_id: uuid.UUID, numbers: Iterable[int])
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """What the scheduler decides from: each task's view, and its complexity (for cost estimates)."""
+class Shape:
+    """What stays fixed while a plan runs (edits bump its version): each task's id, name, dependencies,
+    files, complexity, mode and retries, and the wave of each task."""
 
-    views: dict[int, TaskView]
+    ids: dict[int, uuid.UUID]
+    names: dict[int, str]
+    depends_on: dict[int, tuple[int, ...]]
+    files: dict[int, tuple[str, ...]]
     complexity: dict[int, str]
+    mode: dict[int, str]
+    max_retries: dict[int, int]
+    wave_of: dict[int, int]
 
 
-def snapshot(session: Session, plan: Masterplan) -> Snapshot:
-    """Every task's scheduling facts in one query (no task rows are loaded)."""
+_shapes: dict[tuple[uuid.UUID, int, str], Shape] = {}
+_shapes_lock = threading.Lock()
+_SHAPES_KEPT = 64
+
+
+def shape(session: Session, plan: Masterplan) -> Shape:
+    """The plan's fixed facts, read once per version (decoding them cost more than the rest of a
+    decision)."""
+    key = (plan.id, plan.version, plan.execution_mode)
+    with _shapes_lock:
+        known = _shapes.get(key)
+    if known is not None:
+        return known
     rows = session.execute(
         select(
             Task.task_number,
-            Task.status,
+            Task.id,
+            Task.name,
             Task.depends_on,
-            Task.approved_to_run,
             Task.target_files,
             Task.complexity,
+            Task.max_retries,
             Phase.execution_mode,
         )
         .join(Milestone, Task.milestone_id == Milestone.id)
         .join(Phase, Milestone.phase_id == Phase.id)
         .where(Task.masterplan_id == plan.id)
     ).all()
+    depends_on = {row.task_number: tuple(row.depends_on) for row in rows}
+    levels = waves(depends_on)
+    found = Shape(
+        ids={row.task_number: row.id for row in rows},
+        names={row.task_number: row.name for row in rows},
+        depends_on=depends_on,
+        files={row.task_number: tuple(row.target_files) for row in rows},
+        complexity={row.task_number: row.complexity for row in rows},
+        mode={row.task_number: row.execution_mode or plan.execution_mode for row in rows},
+        max_retries={row.task_number: row.max_retries for row in rows},
+        wave_of={n: i + 1 for i, level in enumerate(levels) for n in level},
+    )
+    with _shapes_lock:
+        if len(_shapes) >= _SHAPES_KEPT:
+            _shapes.pop(next(iter(_shapes)))
+        _shapes[key] = found
+    return found
+
+
+_STATUSES = select(Task.task_number, Task.status, Task.approved_to_run).where(
+    Task.masterplan_id == bindparam("b_plan")
+)
+
+
+def snapshot(session: Session, plan: Masterplan) -> tuple[dict[int, TaskView], Shape]:
+    """Every task's scheduling view (one query for the statuses; the rest is the plan's shape)."""
+    fixed = shape(session, plan)
     views = {
         number: TaskView(
             number=number,
             status=status,
-            depends_on=tuple(depends_on),
-            mode=mode or plan.execution_mode,
+            depends_on=fixed.depends_on[number],
+            mode=fixed.mode[number],
             approved=approved,
-            files=tuple(files),
+            files=fixed.files[number],
         )
-        for number, status, depends_on, approved, files, _, mode in rows
+        for number, status, approved in session.execute(_STATUSES, {"b_plan": plan.id})
     }
-    return Snapshot(views=views, complexity={row[0]: row[5] for row in rows})
+    return views, fixed
+
+
+_SET_STATUS = (
+    update(Task)
+    .where(Task.id == bindparam("b_task"))
+    .values(
+        status=bindparam("status"),
+        updated_at=bindparam("now"),
+        started_at=func.coalesce(Task.started_at, bindparam("started")),
+    )
+)
+
+
+def store_statuses(session: Session, tasks: list[TaskFacts]) -> None:
+    """Store statuses moved on TaskFacts (pending, ready, in_progress) with one statement."""
+    if not tasks:
+        return
+    now = datetime.now(UTC)
+    session.connection().execute(
+        _SET_STATUS,
+        [
+            {
+                "b_task": t.id,
+                "status": t.status,
+                "now": now,
+                "started": now if t.status == "in_progress" else None,
+            }
+            for t in tasks
+        ],
+    )
+    for task in tasks:  # a copy loaded earlier in this transaction is stale now
+        loaded = session.identity_map.get(session.identity_key(Task, task.id))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 @dataclass

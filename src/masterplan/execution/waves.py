@@ -13,12 +13,13 @@ from masterplan.errors import ConfigurationError
 from masterplan.events.schemas import AtomExecutionProgress, WaveExecutionStart
 from masterplan.execution import state
 from masterplan.execution.phase_pause import PHASE_PAUSE, pause_after_finished_phase
-from masterplan.execution.scheduler import decide, wave_numbers
+from masterplan.execution.scheduler import decide
 from masterplan.execution.writer import write
 from masterplan.llm import configured_name, price_usd
 from masterplan.models import Masterplan
 from masterplan.plans.estimates import TOKENS_IN, TOKENS_OUT
 from masterplan.plans.service import change_plan_status
+from masterplan.plans.transitions import move_task
 from masterplan.runtime import Runtime
 from masterplan.workspace.git import GitError, sync_index
 
@@ -49,9 +50,8 @@ def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
 
 def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
     plan = state.lock_plan(session, plan_id)
-    snapshot = state.snapshot(session, plan)
-    views = snapshot.views
-    decision = decide(views, plan.status)
+    views, shape = state.snapshot(session, plan)
+    decision = decide(views, plan.status, shape.wave_of)
     if decision.block:
         state.block_tasks(
             session, plan, state.tasks_numbered(session, plan_id, decision.block), decision.block
@@ -70,7 +70,7 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
         return {"action": "wait", "reason": decision.reason}
     assert decision.wave is not None
     waiting = [n for n in decision.tasks if views[n].status in ("pending", "ready")]
-    expected = estimated_cost([snapshot.complexity[n] for n in waiting], runtime)
+    expected = estimated_cost([shape.complexity[n] for n in waiting], runtime)
     if plan.actual_cost_usd + expected > plan.hard_cost_limit_usd:
         state.emit(session, plan, state.cost_warning(plan, "hard"))
         state.pause_for_cost(
@@ -82,28 +82,36 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
         return {"action": "wait", "reason": state.COST_LIMIT}
     if plan.current_wave != decision.wave:
         plan.current_wave = decision.wave
-        wave_of = wave_numbers(views)
-        in_wave = sum(1 for n in views if wave_of[n] == decision.wave)
+        in_wave = sum(1 for n in views if shape.wave_of[n] == decision.wave)
         state.emit(session, plan, WaveExecutionStart(wave_number=decision.wave, total_atoms=in_wave))
-    batch = state.tasks_numbered(session, plan_id, decision.tasks)
+    # The tasks that start at once are claimed here, in one transaction and one statement, not one each.
+    moved: list[state.TaskFacts] = []
     for index, number in enumerate(decision.tasks):
-        task = batch[number]
-        # The tasks that start at once are claimed here, in one transaction, not one each.
+        if views[number].status not in ("pending", "ready"):
+            continue  # claimed by a run that crashed: it carries on
+        task = state.TaskFacts(shape.ids[number], number, shape.names[number], views[number].status)
         claim = index < runtime.settings.parallelism
+        if task.status == "ready" and not claim:
+            continue
         if task.status == "pending":
-            state.set_task_status(session, plan, task, "ready", report=not claim)
-        if task.status == "ready" and claim:
-            state.set_task_status(session, plan, task, "in_progress")
+            move_task(task, "ready")
+            if not claim:
+                state.emit_task_status(session, plan, task)
+        if claim:
+            move_task(task, "in_progress")
+            state.emit_task_status(session, plan, task)
             state.emit(
                 session,
                 plan,
                 AtomExecutionProgress(
-                    atom_id=f"task-{task.task_number}",
+                    atom_id=f"task-{number}",
                     status="started",
                     current=1,
-                    total=task.max_retries + 1,
+                    total=shape.max_retries[number] + 1,
                 ),
             )
+        moved.append(task)
+    state.store_statuses(session, moved)
     if decision.block:  # claiming changes no counter (nothing finished, nothing was spent)
         state.refresh_progress(session, plan)
     return {"action": "run", "wave": decision.wave, "tasks": list(decision.tasks)}
