@@ -85,11 +85,8 @@ def _run(plan_id: str) -> str:
     while True:
         if stopping.is_set():
             raise Interrupted
-        # Gate S after each wave, and before the next one (a resumed plan re-runs failing tests first);
-        # a failed gate pauses the plan, so the decision below waits.
-        gate_step(plan_id, finished_wave)
+        decision = next_step(plan_id, finished_wave)
         finished_wave = None
-        decision = next_step(plan_id)
         if decision["action"] == "finish":
             if decision["reason"] == "completed":
                 completion_reviews_step(plan_id)
@@ -101,13 +98,16 @@ def _run(plan_id: str) -> str:
 
 
 @DBOS.step(name="masterplan.next", **RECONNECT)
-def next_step(plan_id: str) -> dict[str, Any]:
-    """Decide what comes next and, when it is a batch of a wave, run it: one checkpoint for both.
+def next_step(plan_id: str, finished_wave: int | None) -> dict[str, Any]:
+    """Gate, decide what comes next and, when it is a batch of a wave, run it: one checkpoint for all.
 
-    Deciding again after a crash is safe (the decision is read from the tasks' statuses, and the tasks
-    it claimed are claimed), so the decision needs no checkpoint of its own. The last task of a wave to
-    finish reports the wave complete, in its own transaction.
+    Gate S runs after each wave (`finished_wave`) and before the next one (a resumed plan re-runs
+    failing tests first); a failed gate pauses the plan, so the decision waits. Deciding again after a
+    crash is safe (the decision is read from the tasks' statuses, and the tasks it claimed are claimed),
+    so the decision needs no checkpoint of its own. The last task of a wave to finish reports the wave
+    complete, in its own transaction.
     """
+    quality.gate(current_runtime(), uuid.UUID(plan_id), finished_wave)
     decision = waves.next_decision(current_runtime(), uuid.UUID(plan_id))
     if decision["action"] == "run":
         run_batch(plan_id, [int(n) for n in decision["tasks"]])
@@ -117,11 +117,6 @@ def next_step(plan_id: str) -> dict[str, Any]:
 @DBOS.step(name="masterplan.derive_tests", **RECONNECT)
 def derive_tests_step(plan_id: str) -> None:
     quality.before_execution(current_runtime(), uuid.UUID(plan_id))
-
-
-@DBOS.step(name="masterplan.gate", **RECONNECT)
-def gate_step(plan_id: str, wave: int | None) -> bool:
-    return quality.gate(current_runtime(), uuid.UUID(plan_id), wave)
 
 
 @DBOS.step(name="masterplan.completion_reviews", **RECONNECT)
