@@ -55,6 +55,19 @@ def test_symlink_inside_the_workspace_is_followed(tmp_path: Path) -> None:
     assert resolve_inside(root, "alias/a.py") == (root / "real" / "a.py").resolve()
 
 
+def test_a_workspace_reached_through_a_symlink_confines_like_its_target(tmp_path: Path) -> None:
+    (tmp_path / "real" / "pkg").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    root = tmp_path / "ws"
+    root.symlink_to(tmp_path / "real")
+    assert resolve_inside(root, "pkg/a.py") == tmp_path.resolve() / "real" / "pkg" / "a.py"
+    (tmp_path / "real" / "pkg" / "out").symlink_to(tmp_path / "outside")
+    with pytest.raises(UnsafePathError, match="symlink"):
+        resolve_inside(root, "pkg/out/a.py")
+    (tmp_path / "real" / "file.txt").write_text("x")
+    assert resolve_inside(root, "file.txt/below.py") == tmp_path.resolve() / "real" / "file.txt" / "below.py"
+
+
 def test_atomic_write_creates_parents_and_reports_changes(tmp_path: Path) -> None:
     assert write_atomic(tmp_path, "src/pkg/mod.py", "a = 1\n") is True
     assert (tmp_path / "src/pkg/mod.py").read_text() == "a = 1\n"

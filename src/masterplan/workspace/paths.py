@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import uuid
 from pathlib import Path, PurePosixPath
 
@@ -38,15 +40,44 @@ def check_relative_path(path: str) -> str:
 
 
 def resolve_inside(root: Path, path: str) -> Path:
-    """The absolute location of a workspace-relative path, after following symlinks, inside the root."""
+    """The absolute location of a workspace-relative path, after following symlinks, inside the root.
+
+    Only the path's own parts are looked at (the root is resolved once per process): Path.resolve
+    stats every part from `/`, twice per file read or write, and each of those calls waits for the
+    interpreter lock again while a wave's tasks run.
+    """
     relative = check_relative_path(path)
-    base = root.resolve()
-    target = (base / relative).resolve()
-    if not target.is_relative_to(base):
-        raise UnsafePathError(f"{path!r} resolves outside the workspace (through a symlink)")
-    if target == base:
-        raise UnsafePathError(f"{path!r} names the workspace root, not a file")
-    return target
+    base = _resolved_root(str(root))
+    target = base
+    for part in relative.split("/"):
+        target = target / part
+        try:
+            is_link = stat.S_ISLNK(os.lstat(target).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            break  # nothing below exists: no symlink left to follow
+        if is_link:
+            target = (base / relative).resolve()
+            if not target.is_relative_to(base):
+                raise UnsafePathError(f"{path!r} resolves outside the workspace (through a symlink)")
+            if target == base:
+                raise UnsafePathError(f"{path!r} names the workspace root, not a file")
+            return target
+    return base / relative
+
+
+_roots: dict[str, Path] = {}
+
+
+def _resolved_root(root: str) -> Path:
+    """The root with its symlinks resolved; remembered once it exists (a workspace root stays put)."""
+    resolved = _roots.get(root)
+    if resolved is None:
+        resolved = Path(root).resolve()
+        if resolved.is_dir():
+            if len(_roots) >= 1024:
+                _roots.clear()
+            _roots[root] = resolved
+    return resolved
 
 
 def slugify(text: str, limit: int = 40) -> str:
