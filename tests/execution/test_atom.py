@@ -20,7 +20,7 @@ from masterplan.models import Masterplan, Task, TaskAttempt, User
 from masterplan.plans.service import change_plan_status
 from masterplan.runtime import Runtime
 from masterplan.workspace.git import commit_count
-from tests.fixtures.running_plan import complete_task, running_plan
+from tests.fixtures.running_plan import FILES, complete_task, running_plan
 
 NEVER = {"model_coder": "function:tests.execution.test_atom:must_not_be_called"}
 
@@ -102,4 +102,8 @@ def test_a_batch_starts_its_claimed_tasks_from_what_they_would_read_alone(
             ).one()
             == "in_progress"
         )
-    assert alone.dependency_paths == ["calc/ops.py"]
+    # The files its dependency wrote, read with the batch (task 3's dependency has not run: none).
+    assert alone.context is not None and alone.context.dependency_files == [
+        ("calc/ops.py", FILES[1]["calc/ops.py"])
+    ]
+    assert batch[3].context is not None and batch[3].context.dependency_files == []

@@ -88,7 +88,6 @@ class AtomStart:
     retry_count: int = 0
     stored_output: CoderOutput | None = None
     context: CoderContext | None = None
-    dependency_paths: list[str] = field(default_factory=list)
     feedback: list[str] = field(default_factory=list)
 
 
@@ -119,8 +118,6 @@ def _run_atom(
     if start.outcome is not None:
         return {"task_number": number, "status": start.outcome}
     assert start.context is not None and start.task_id is not None
-    start.context.dependency_files = read_files(start.workspace, start.dependency_paths)
-    start.context.current_files = read_files(start.workspace, start.context.target_files)
     try:
         resolved = resolve_model("coder", runtime.settings, complexity=start.complexity)
     except ConfigurationError as exc:
@@ -292,15 +289,18 @@ def _contexts(session: Session, plan: Masterplan, tasks: list[Task]) -> dict[int
     ):
         subtasks.setdefault(task_id, []).append(name + (f": {description}" if description else ""))
     feedback = regeneration_feedbacks(session, [t.id for t in tasks])
+    workspace = Path(plan.workspace_path or ".")
+    # The files are read here, for the whole batch at once, before its tasks start: read by each task's
+    # thread, every file call waited for the interpreter lock behind the others starting. The batch's
+    # tasks share no target file, and the tasks they depend on are finished.
     return {
         task.task_number: AtomStart(
             task_id=task.id,
-            workspace=Path(plan.workspace_path or "."),
+            workspace=workspace,
             complexity=task.complexity,
             max_retries=task.max_retries,
             retry_count=task.retry_count,
             stored_output=_stored_output(task) if task.status == "validating" else None,
-            dependency_paths=[p for n in task.depends_on for p in written.get(n, [])],
             feedback=feedback.get(task.id, []),
             context=CoderContext(
                 project_name=plan.project_name,
@@ -313,6 +313,10 @@ def _contexts(session: Session, plan: Masterplan, tasks: list[Task]) -> dict[int
                 complexity=task.complexity,
                 target_files=list(task.target_files),
                 subtasks=subtasks.get(task.id, []),
+                dependency_files=read_files(
+                    workspace, [p for n in task.depends_on for p in written.get(n, [])]
+                ),
+                current_files=read_files(workspace, list(task.target_files)),
             ),
         )
         for task in tasks
