@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pygit2
@@ -72,10 +73,8 @@ def _commit_files(root: Path, sha: str) -> list[str]:
     return sorted(git(root, "diff-tree", "--no-commit-id", "--name-only", "-r", sha).split())
 
 
-def _loose_object_count(root: Path) -> int:
-    return sum(
-        len(f.name) == 38 for d in (root / ".git/objects").glob("[0-9a-f][0-9a-f]") for f in d.iterdir()
-    )
+def _packs(root: Path) -> list[Path]:
+    return sorted((root / ".git/objects/pack").glob("pack-*.pack"))
 
 
 def test_nested_commits_are_the_objects_git_and_libgit2_write(tmp_path: Path) -> None:
@@ -179,7 +178,7 @@ def test_a_tip_moved_by_git_while_a_commit_waits_for_the_ref_lock_is_built_upon(
     # Play the other writer as git does: hold the branch's lock file, then rename the new tip over the ref.
     lock = tmp_path / ".git/refs/heads/main.lock"
     lock.write_text("")
-    loose_before = _loose_object_count(tmp_path)
+    packs_before = len(_packs(tmp_path))
     result: list[str | None] = []
 
     def commit_two() -> None:
@@ -188,9 +187,9 @@ def test_a_tip_moved_by_git_while_a_commit_waits_for_the_ref_lock_is_built_upon(
     thread = threading.Thread(target=commit_two)
     thread.start()
     deadline = time.monotonic() + 5
-    while _loose_object_count(tmp_path) < loose_before + 4 and time.monotonic() < deadline:
+    while len(_packs(tmp_path)) == packs_before and time.monotonic() < deadline:
         time.sleep(0.005)
-    assert _loose_object_count(tmp_path) == loose_before + 4, "its blob, 2 trees and commit on the old tip"
+    assert len(_packs(tmp_path)) == packs_before + 1, "its blob, 2 trees and commit on the old tip, packed"
     lock.write_text(theirs)
     lock.rename(tmp_path / ".git/refs/heads/main")
     thread.join()
@@ -201,6 +200,30 @@ def test_a_tip_moved_by_git_while_a_commit_waits_for_the_ref_lock_is_built_upon(
     assert git(tmp_path, "show", "HEAD:theirs.txt") == "by hand\n"
     assert git(tmp_path, "show", "HEAD:ours/one.txt") == "1\n"
     assert git(tmp_path, "fsck", "--strict", "--no-dangling").strip() == ""
+
+
+def test_commits_asked_for_together_are_written_as_one_pack_of_separate_commits(tmp_path: Path) -> None:
+    init_repository(tmp_path)
+    committer = Committer(tmp_path)
+    started = threading.Barrier(8)
+
+    def commit(n: int) -> str | None:
+        started.wait()
+        return committer.commit({f"pkg/m{n}.py": f"N = {n}\n", "shared.txt": f"{n}\n"}, f"task {n}: m{n}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        shas = list(pool.map(commit, range(1, 9)))
+    assert all(shas) and len(set(shas)) == 8
+    assert len(_packs(tmp_path)) < 8, "some commits were written together"
+    for sha in shas:
+        n = int(git(tmp_path, "log", "-1", "--format=%s", str(sha)).split()[1].rstrip(":"))
+        assert sorted(
+            git(tmp_path, "diff-tree", "--no-commit-id", "--name-only", "-r", str(sha)).split()
+        ) == sorted([f"pkg/m{n}.py", "shared.txt"])
+    assert git(tmp_path, "rev-list", "--count", "--merges", "main").strip() == "0"
+    assert len(git(tmp_path, "reflog", "--format=%gs", "main").splitlines()) == 9
+    assert git(tmp_path, "fsck", "--strict", "--no-dangling").strip() == ""
+    assert git(tmp_path, "verify-pack", *map(str, _packs(tmp_path))).strip() == ""
 
 
 def test_commits_interleaved_with_git_update_ref_lose_nothing(tmp_path: Path) -> None:
@@ -292,7 +315,7 @@ def test_the_reflogs_read_as_git_writes_them(tmp_path: Path) -> None:
         f"{second} {AUTHOR_NAME} <{AUTHOR_EMAIL}>",
         f"{first} {AUTHOR_NAME} <{AUTHOR_EMAIL}>",
     ]
-    assert oct(os.stat(tmp_path / ".git/objects" / first[:2] / first[2:]).st_mode & 0o777) == "0o444"
+    assert [oct(p.stat().st_mode & 0o777) for p in _packs(tmp_path)] == ["0o444", "0o444"]
 
 
 def test_a_branch_without_reflogs_gets_them_created(tmp_path: Path) -> None:

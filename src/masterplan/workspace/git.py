@@ -113,17 +113,16 @@ _temp_numbers = itertools.count()
 
 
 class Committer:
-    """Commits of one workspace, one at a time; each holds exactly the given files on top of the branch tip.
+    """Commits of one workspace; each holds exactly the given files on top of the branch tip.
 
     Up to 16 tasks run in threads of one process, and libgit2 (pygit2) holds the GIL for its whole C
     call: one commit (2 blobs, 2-3 trees, the commit, the ref update with its lock file and reflogs)
-    held it ~5 ms in one piece (create_blob ~1 ms, a depth-2 tree rewrite ~2 ms, create_commit ~1.9 ms;
-    creating a file costs ~0.6 ms on this disk). So objects, ref and reflogs are written here as git
-    writes them, with file calls that release the GIL: a commit holds it ~0.4 ms in pieces of ~0.1 ms,
-    whatever the disk, and a thread woken while 16 threads commit waits a median 0.1 ms for it instead
-    of 1-2 ms. The other side: next to a thread that computes without pause, a commit waits for the GIL
-    after each of its ~50 file calls (up to the 5 ms switch interval each). libgit2 only reads what is
-    not cached here: the trees and commits of other writers, packed objects and packed refs.
+    held it ~5 ms in one piece. So objects, ref and reflogs are written here as git writes them, with
+    file calls that release the GIL (~0.4 ms of it per commit). The objects of the commits asked for
+    together go into one pack (objects stored uncompressed: zlib's setup alone held the GIL ~80 us per
+    object; `git gc` compresses them), because each file created costs 0.6-1.4 ms on this disk and a
+    wave's commits queued behind one another. libgit2 only reads what is not cached here: the trees and
+    commits of other writers, and packed refs.
     """
 
     def __init__(self, root: Path) -> None:
@@ -141,31 +140,74 @@ class Committer:
         self._logs_all_refs = _logs_all_refs(self._repository)
         self._trees: dict[bytes, _TreeEntries] = {}
         self._tip: tuple[str, bytes] | None = None  # the last branch tip seen and its tree
+        self._pending: list[_Request] = []
+        self._pending_lock = threading.Lock()
 
     def commit(self, files: dict[str, str], message: str) -> str | None:
-        """Commit exactly these files with this message; None when none of them differs from the tip."""
+        """Commit exactly these files with this message; None when none of them differs from the tip.
+
+        The commits asked for while another is being written are written together after it: one pack
+        with all their objects and one move of the branch (each is still its own commit, in the order
+        asked). A wave's tasks finish together, and writing each commit alone (its objects, the ref's
+        lock file) queued them behind one another for ~5 ms each.
+        """
         contents = {check_relative_path(p): c.encode() for p, c in files.items()}
+        request = _Request(
+            {tuple(p.encode().split(b"/")): (_object_id(b"blob", d), d) for p, d in contents.items()}, message
+        )
+        with self._pending_lock:
+            self._pending.append(request)
+        with self._lock:
+            if not request.done:
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit_group(group)
+        if request.error is not None:
+            raise request.error
+        return request.sha
+
+    def _commit_group(self, group: list[_Request]) -> None:
         try:
-            # Blobs are content-addressed: they need no lock, and an unused one is only garbage.
-            blobs = {
-                tuple(p.encode().split(b"/")): self._write_object(b"blob", d) for p, d in contents.items()
-            }
-            with self._lock:
-                for _ in range(MOVED_TIP_RETRIES):
-                    parent, tree = self._read_tip()
-                    changed = {p: b for p, b in blobs.items() if self._blob_at(tree, p) != b}
+            for _ in range(MOVED_TIP_RETRIES):
+                parent, tree = self._read_tip()
+                objects: dict[bytes, tuple[bytes, bytes]] = {}
+                shas: list[str | None] = []
+                log_lines: list[str] = []
+                tip, tip_tree = parent, tree
+                for request in group:
+                    changed = {p: b for p, b in request.blobs.items() if self._blob_at(tip_tree, p) != b[0]}
                     if not changed:
-                        return None
-                    new_tree, signature = self._write_tree(tree, changed), _signature()
-                    commit = _commit_text(new_tree, parent, signature, message)
-                    sha = self._write_object(b"commit", commit).hex()
-                    # Another writer may have moved the branch since we read it: then build on its tip.
-                    if self._move_branch(parent, sha, f"{signature}\tcommit: {_summary(message)}"):
-                        self._tip = (sha, new_tree)
-                        return sha
+                        shas.append(None)
+                        continue
+                    objects.update({oid: (b"blob", data) for oid, data in changed.values()})
+                    tip_tree = self._build_tree(
+                        tip_tree, {p: oid for p, (oid, _) in changed.items()}, objects
+                    )
+                    signature = _signature()
+                    commit = _commit_text(tip_tree, tip, signature, request.message)
+                    sha = _object_id(b"commit", commit)
+                    objects[sha] = (b"commit", commit)
+                    line = f"{tip} {sha.hex()} {signature}\tcommit: {_summary(request.message)}"
+                    log_lines.append(line.rstrip() + "\n")
+                    tip = sha.hex()
+                    shas.append(tip)
+                # Another writer may have moved the branch since we read it: then build on its tip.
+                if not objects or (self._write_pack(objects) and self._move_branch(parent, tip, log_lines)):
+                    self._tip = (tip, tip_tree)
+                    for request, sha_ in zip(group, shas, strict=True):
+                        request.sha = sha_
+                    return
+            error = GitError(f"commit failed in {self.root}: the branch kept moving")
         except (OSError, pygit2.GitError) as exc:
-            raise GitError(f"commit failed in {self.root}: {exc}") from exc
-        raise GitError(f"commit failed in {self.root}: the branch kept moving")
+            error = GitError(f"commit failed in {self.root}: {exc}")
+            error.__cause__ = exc
+        except GitError as exc:
+            error = exc
+        finally:
+            for request in group:
+                request.done = True
+        for request in group:
+            request.error = error
 
     def _read_tip(self) -> tuple[str, bytes]:
         """The branch's commit and its tree."""
@@ -206,8 +248,14 @@ class Committer:
         entry = entries.get(path[-1])
         return entry[-20:] if entry is not None and _is_blob(entry) else None
 
-    def _write_tree(self, tree: bytes | None, blobs: dict[tuple[bytes, ...], bytes]) -> bytes:
-        """`tree` with these blobs put in place; only the trees on their paths are rewritten."""
+    def _build_tree(
+        self,
+        tree: bytes | None,
+        blobs: dict[tuple[bytes, ...], bytes],
+        objects: dict[bytes, tuple[bytes, bytes]],
+    ) -> bytes:
+        """`tree` with these blobs put in place; only the trees on their paths are rewritten (into
+        `objects`, to be written with the commit)."""
         before = self._tree(tree) if tree is not None else {}
         entries = dict(before)
         new_name = False  # a name added, so the entries must be put in order again
@@ -221,39 +269,35 @@ class Committer:
                 below.setdefault(path[0], {})[path[1:]] = blob
         for name, inner in below.items():
             existing = before.get(name + b"/")
-            subtree = self._write_tree(existing[-20:] if existing is not None else None, inner)
+            subtree = self._build_tree(existing[-20:] if existing is not None else None, inner, objects)
             entries.pop(name, None)  # and a directory a file
             new_name |= name + b"/" not in entries
             entries[name + b"/"] = b"40000 %s\0%s" % (name, subtree)
         if new_name:
             entries = dict(sorted(entries.items()))
-        oid = self._write_object(b"tree", b"".join(entries.values()))
+        data = b"".join(entries.values())
+        oid = _object_id(b"tree", data)
+        objects[oid] = (b"tree", data)
         self._remember(oid, entries)
         return oid
 
-    def _write_object(self, kind: bytes, data: bytes) -> bytes:
-        """Store a loose object unless it is already loose (a packed one may be stored again, harmlessly)."""
-        body = b"%s %d\0" % (kind, len(data)) + data
-        oid = hashlib.sha1(body, usedforsecurity=False).digest()
-        name = oid.hex()
-        path = f"{self._objects}/{name[:2]}/{name[2:]}"
-        if not os.path.exists(path):
-            # As git: written aside (tmp_obj_* is what `git gc` cleans up), read-only, then moved into place.
-            temp = f"{self._objects}/{name[:2]}/tmp_obj_{os.getpid()}_{next(_temp_numbers)}"
-            stored = _zlib_stored(body)
+    def _write_pack(self, objects: dict[bytes, tuple[bytes, bytes]]) -> bool:
+        """Store the objects as one pack with its index (as git writes them: the pack first, each through a
+        temporary file); True when written."""
+        pack, index, checksum = _pack(objects)
+        directory = f"{self._objects}/pack"
+        os.makedirs(directory, exist_ok=True)
+        for data, suffix in ((pack, "pack"), (index, "idx")):
+            temp = f"{directory}/tmp_{suffix}_{os.getpid()}_{next(_temp_numbers)}"
+            _create_file(temp, data, 0o444)
             try:
-                _create_file(temp, stored, 0o444)
-            except FileNotFoundError:
-                os.makedirs(os.path.dirname(temp), exist_ok=True)
-                _create_file(temp, stored, 0o444)
-            try:
-                os.replace(temp, path)
+                os.replace(temp, f"{directory}/pack-{checksum.hex()}.{suffix}")
             except OSError:
                 os.unlink(temp)
                 raise
-        return oid
+        return True
 
-    def _move_branch(self, parent: str, sha: str, log_line: str) -> bool:
+    def _move_branch(self, parent: str, sha: str, log_lines: list[str]) -> bool:
         """Point the branch at `sha` if it still points at `parent`, through its lock file as git does."""
         lock = f"{self._ref}.lock"
         self._take_ref_lock(lock, f"{sha}\n".encode())
@@ -261,7 +305,7 @@ class Committer:
         try:
             if self._branch_target() != parent:
                 return False
-            self._log_update(f"{parent} {sha} {log_line}".rstrip() + "\n")
+            self._log_update("".join(log_lines))
             os.replace(lock, self._ref)
             moved = True
             return True
@@ -296,6 +340,61 @@ class Committer:
         for log in (branch_log, head_log) if on_branch else (branch_log,):
             if self._logs_all_refs or os.path.exists(log):
                 _append(log, line.encode())
+
+
+class _Request:
+    """A commit waiting to be written: its files' blobs by path parts (id and content), its message."""
+
+    def __init__(self, blobs: dict[tuple[bytes, ...], tuple[bytes, bytes]], message: str) -> None:
+        self.blobs = blobs
+        self.message = message
+        self.done = False
+        self.sha: str | None = None
+        self.error: GitError | None = None
+
+
+def _object_id(kind: bytes, data: bytes) -> bytes:
+    return hashlib.sha1(b"%s %d\0" % (kind, len(data)) + data, usedforsecurity=False).digest()
+
+
+_PACK_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3}
+
+
+def _pack(objects: dict[bytes, tuple[bytes, bytes]]) -> tuple[bytes, bytes, bytes]:
+    """A version 2 pack of these objects (by id: kind and content), its version 2 index, its checksum."""
+    parts = [b"PACK" + struct.pack(">II", 2, len(objects))]
+    offset = 12
+    located: list[tuple[bytes, int, int]] = []  # id, CRC-32 of the packed entry, offset
+    for oid, (kind, data) in objects.items():
+        size = len(data)
+        header = bytearray([(_PACK_TYPES[kind] << 4) | (size & 0x0F)])
+        size >>= 4
+        while size:
+            header[-1] |= 0x80
+            header.append(size & 0x7F)
+            size >>= 7
+        entry = bytes(header) + _zlib_stored(data)
+        located.append((oid, zlib.crc32(entry), offset))
+        parts.append(entry)
+        offset += len(entry)
+    if offset >= 2**31:
+        raise GitError("the files of these commits are too large for one pack (2 GiB)")
+    pack = b"".join(parts)
+    checksum = hashlib.sha1(pack, usedforsecurity=False).digest()
+    located.sort()
+    counts = [0] * 256
+    for oid, _, _ in located:
+        counts[oid[0]] += 1
+    index = b"".join(
+        [
+            b"\377tOc" + struct.pack(">I", 2) + struct.pack(">256I", *itertools.accumulate(counts)),
+            *(oid for oid, _, _ in located),
+            *(struct.pack(">I", crc) for _, crc, _ in located),
+            *(struct.pack(">I", at) for _, _, at in located),
+            checksum,
+        ]
+    )
+    return pack + checksum, index + hashlib.sha1(index, usedforsecurity=False).digest(), checksum
 
 
 def _stale(lock: str) -> bool:
@@ -357,7 +456,7 @@ def _zlib_stored(data: bytes) -> bytes:
     """`data` as a zlib stream of stored (uncompressed) deflate blocks, which git inflates like any other.
 
     `zlib.compress` holds the GIL ~80 us per call to set up and free its ~260 KB of state, most of a
-    commit's GIL time; these loose objects are small and `git gc` packs them compressed.
+    commit's GIL time; these objects are small and `git gc` repacks them compressed.
     """
     parts = [b"\x78\x01"]
     for start in range(0, max(len(data), 1), 0xFFFF):
