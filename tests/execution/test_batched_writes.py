@@ -131,3 +131,21 @@ def test_a_failed_operation_of_a_group_takes_only_its_own_events_with_it(
     assert [payload["level"] for _, payload in stored] == ["soft", "soft"]
     assert [seq for seq, _ in stored] == [last - 1, last]  # numbered without gaps
     assert [(e.seq, e.payload["level"]) for e in published] == [(seq, p["level"]) for seq, p in stored]
+
+
+def test_a_group_runs_its_operations_in_the_order_they_came(runtime: Runtime, local_user: User) -> None:
+    plan = running_plan(runtime, local_user)
+    start = atom.begin(runtime, plan.id, 1)
+    assert start.task_id is not None
+    resolved = resolve_model("coder", runtime.settings.model_copy(update={"model_coder": "sim"}))
+    item = attempts._Answer(plan.id, start.task_id, answer_for(1, 0.01), resolved.name, 1)
+    answer = _Operation(
+        lambda session: attempts._record_answers(session, [item])[0], attempts._record_answers, item
+    )
+
+    def status(session: Session) -> str:
+        return session.scalars(select(Task.status).where(Task.id == start.task_id)).one()
+
+    before, after = _Operation(status), _Operation(status)
+    GroupWriter(runtime)._commit([before, answer, after])
+    assert (before.result, answer.result, after.result) == ("in_progress", "validating", "validating")

@@ -140,13 +140,22 @@ def _run_atom(
                 checking = _validation_pool().submit(
                     validate_files, [(f.path, f.content) for f in answer.output.files]
                 )
-            verdict = record_answer(runtime, plan_id, start.task_id, answer, resolved, retry + 1)
+            # An answer with files makes the task `validating`: its slot is free once that write has its
+            # place (a claim written later commits with it or after it).
+            verdict = record_answer(
+                runtime,
+                plan_id,
+                start.task_id,
+                answer,
+                resolved,
+                retry + 1,
+                queued=slot.give if answer.output is not None else None,
+            )
             if verdict == "failed":
                 return {"task_number": number, "status": "failed"}
             if answer.output is None:
                 retry, feedback = retry + 1, [answer.error or "no answer"]
                 continue
-            slot.give()  # validating: the model is done with this task for now
             output = answer.output
         files = [(f.path, f.content) for f in output.files]
         report = checking.result() if checking is not None else validate_files(files)

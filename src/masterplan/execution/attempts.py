@@ -14,6 +14,7 @@ The status still moves only through the transition table.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -111,10 +112,14 @@ def record_answer(
     answer: CoderAnswer,
     resolved: ResolvedModel,
     attempt_in_run: int,
+    queued: Callable[[], None] | None = None,
 ) -> str:
-    """Store the attempt (tokens, cost, answer); `validating`, `retry` or `failed` comes next."""
+    """Store the attempt (tokens, cost, answer); `validating`, `retry` or `failed` comes next.
+
+    `queued`: see write_batched.
+    """
     return write_batched(
-        runtime, _record_answers, _Answer(plan_id, task_id, answer, resolved.name, attempt_in_run)
+        runtime, _record_answers, _Answer(plan_id, task_id, answer, resolved.name, attempt_in_run), queued
     )
 
 

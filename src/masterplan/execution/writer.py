@@ -6,9 +6,10 @@ operation in one transaction, each inside its own SAVEPOINT: one BEGIN, one COMM
 for the group instead of one per task. An operation that raises is rolled back alone (with the events
 it recorded) and its caller gets the exception; the others commit.
 
-Operations of one kind can also be batched (`write_batched`): the group runs a single call of the kind's
-bulk function for all its items, so a wave's answers that arrived together are stored with one set of
-statements, not one set each. If that call raises, each item runs alone, so one bad item fails alone.
+Operations run in the order they came. Operations of one kind can also be batched (`write_batched`): a
+run of them that came one after another is a single call of the kind's bulk function, so a wave's
+answers that arrived together are stored with one set of statements, not one set each. If that call
+raises, each item runs alone, so one bad item fails alone.
 """
 
 from __future__ import annotations
@@ -49,14 +50,24 @@ class GroupWriter:
         self._pending_lock = threading.Lock()
         self._pending: list[_Operation[Any]] = []
 
-    def run(self, fn: Callable[[Session], T], bulk: Bulk | None = None, item: Any = None) -> T:
+    def run(
+        self,
+        fn: Callable[[Session], T],
+        bulk: Bulk | None = None,
+        item: Any = None,
+        queued: Callable[[], None] | None = None,
+    ) -> T:
         """Run `fn(session)` in a write transaction (maybe shared) and return its result once committed.
 
         With `bulk`, `fn` is `bulk` for this one item, and the group runs `bulk` once for all its items.
+        `queued` is called once the operation has its place: any operation queued later commits with it
+        or after it.
         """
         operation: _Operation[T] = _Operation(fn, bulk, item)
         with self._pending_lock:
             self._pending.append(operation)
+        if queued is not None:
+            queued()
         with self._lock:
             if not operation.done:
                 with self._pending_lock:
@@ -73,14 +84,19 @@ class GroupWriter:
             return
         try:
             with self.runtime.transaction() as session:
-                batched: dict[Bulk, list[_Operation[Any]]] = {}
+                # In the order they came (a claim queued after an answer sees that answer's cost); a
+                # run of operations of one kind is one call of its bulk function.
+                run: list[_Operation[Any]] = []
                 for operation in group:
+                    if run and operation.bulk is not run[0].bulk:
+                        self._apply_bulk(session, run)
+                        run = []
                     if operation.bulk is None:
                         self._apply(session, operation)
                     else:
-                        batched.setdefault(operation.bulk, []).append(operation)
-                for bulk, operations in batched.items():
-                    self._apply_bulk(session, bulk, operations)
+                        run.append(operation)
+                if run:
+                    self._apply_bulk(session, run)
         except BaseException as exc:  # the commit itself failed: nothing of the group is stored
             for operation in group:
                 if operation.error is None:
@@ -98,7 +114,9 @@ class GroupWriter:
         finally:
             operation.done = True
 
-    def _apply_bulk(self, session: Session, bulk: Bulk, operations: list[_Operation[Any]]) -> None:
+    def _apply_bulk(self, session: Session, operations: list[_Operation[Any]]) -> None:
+        bulk = operations[0].bulk
+        assert bulk is not None
         if len(operations) == 1:
             self._apply(session, operations[0])
             return
@@ -162,13 +180,25 @@ def _writer(runtime: Runtime) -> GroupWriter:
         return writer
 
 
-def write_batched(runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]], item: I) -> T:
+def write_batched(
+    runtime: Runtime,
+    bulk: Callable[[Session, list[I]], list[T]],
+    item: I,
+    queued: Callable[[], None] | None = None,
+) -> T:
     """Run `bulk(session, [item])` as a write operation; on SQLite one call serves all the items of
-    the operations of this kind waiting at this moment (in the order they came)."""
+    the operations of this kind waiting at this moment (in the order they came).
+
+    `queued` is called once any write started later commits with this one or after it (on PostgreSQL,
+    where writers run side by side: once this one committed).
+    """
 
     def alone(session: Session) -> T:
         return bulk(session, [item])[0]
 
     if not runtime.settings.is_sqlite:
-        return write(runtime, alone)
-    return _writer(runtime).run(alone, bulk, item)
+        result = write(runtime, alone)
+        if queued is not None:
+            queued()
+        return result
+    return _writer(runtime).run(alone, bulk, item, queued)
