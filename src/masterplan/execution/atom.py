@@ -17,19 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from masterplan.errors import ConfigurationError
+from masterplan.events.schemas import AtomExecutionProgress
 from masterplan.execution import state
-from masterplan.execution.attempts import atom_progress, finish_invalid, finish_success, record_answer
+from masterplan.execution.attempts import finish_invalid, finish_success, record_answer
 from masterplan.execution.coder import CoderContext, rate_limiter, run_coder
 from masterplan.execution.scheduler import TERMINAL
 from masterplan.execution.validation import ValidationReport, validate_files
-from masterplan.execution.writer import write
+from masterplan.execution.writer import write, write_batched
 from masterplan.llm import CoderOutput, resolve_model
 from masterplan.models import Masterplan, Subtask, Task
 from masterplan.plans.service import change_plan_status
+from masterplan.plans.transitions import move_task
 from masterplan.review.service import regeneration_feedbacks
 from masterplan.runtime import Runtime
 from masterplan.workspace import read_files, write_atomic
@@ -238,33 +240,62 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int, prepared: AtomStart
             if plan is not None and task.status in CLAIMED and _may_start(plan):
                 return _contexts(session, plan, [task])[number]
 
-    def op(session: Session) -> AtomStart | None:
-        plan = state.lock_plan(session, plan_id)
-        task = _task(session, plan_id, number)
-        if task.status in TERMINAL:
-            return AtomStart(outcome=task.status)
-        if plan.status != "in_progress":
-            return AtomStart(outcome="deferred")
-        if plan.actual_cost_usd >= plan.hard_cost_limit_usd:
-            state.emit(session, plan, state.cost_warning(plan, "hard"))
-            state.pause_for_cost(session, plan, "the hard limit was reached before this task started")
-            return AtomStart(outcome="deferred")
-        if task.status == "pending":
-            state.set_task_status(session, plan, task, "ready")
-        if task.status == "ready":
-            state.set_task_status(session, plan, task, "in_progress")
-            atom_progress(session, plan, task, "started", 1)
-        return None
-
-    outcome = write(runtime, op)
+    outcome = write_batched(runtime, _claim, (plan_id, number))
     if outcome is not None:
-        return outcome
+        return AtomStart(outcome=outcome)
     if prepared is not None:
         return prepared
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         assert plan is not None
         return _contexts(session, plan, [_task(session, plan_id, number)])[number]
+
+
+_CLAIM_FACTS = select(Task.task_number, Task.id, Task.name, Task.status, Task.max_retries).where(
+    Task.masterplan_id == bindparam("b_plan"), Task.task_number.in_(bindparam("b_numbers", expanding=True))
+)
+
+
+def _claim(session: Session, claims: list[tuple[uuid.UUID, int]]) -> list[str | None]:
+    """Move tasks to in_progress (the claims waiting together are stored by one statement).
+
+    For each: None when it may run, else why not: its final status, or `deferred` (the plan is not
+    running, or it is over budget).
+    """
+    outcomes: list[str | None] = []
+    moved: list[state.TaskFacts] = []
+    for plan_id, number in claims:
+        plan = state.lock_plan(session, plan_id)
+        row = session.connection().execute(_CLAIM_FACTS, {"b_plan": plan_id, "b_numbers": [number]}).one()
+        task = state.TaskFacts(row.id, number, row.name, row.status)
+        if task.status in TERMINAL:
+            outcomes.append(task.status)
+            continue
+        if plan.status != "in_progress":
+            outcomes.append("deferred")
+            continue
+        if plan.actual_cost_usd >= plan.hard_cost_limit_usd:
+            state.emit(session, plan, state.cost_warning(plan, "hard"))
+            state.pause_for_cost(session, plan, "the hard limit was reached before this task started")
+            outcomes.append("deferred")
+            continue
+        if task.status == "pending":
+            move_task(task, "ready")
+            state.emit_task_status(session, plan, task)
+        if task.status == "ready":
+            move_task(task, "in_progress")
+            state.emit_task_status(session, plan, task)
+            state.emit(
+                session,
+                plan,
+                AtomExecutionProgress(
+                    atom_id=f"task-{number}", status="started", current=1, total=row.max_retries + 1
+                ),
+            )
+            moved.append(task)
+        outcomes.append(None)
+    state.store_statuses(session, moved)
+    return outcomes
 
 
 def _unclaim(session: Session, plan_id: uuid.UUID, number: int) -> None:

@@ -6,10 +6,11 @@ operation in one transaction, each inside its own SAVEPOINT: one BEGIN, one COMM
 for the group instead of one per task. An operation that raises is rolled back alone (with the events
 it recorded) and its caller gets the exception; the others commit.
 
-Operations run in the order they came. Operations of one kind can also be batched (`write_batched`): a
-run of them that came one after another is a single call of the kind's bulk function, so a wave's
-answers that arrived together are stored with one set of statements, not one set each. If that call
-raises, each item runs alone, so one bad item fails alone.
+Operations of one kind can also be batched (`write_batched`): the group runs a single call of the kind's
+bulk function for all its items, so a wave's answers that arrived together are stored with one set of
+statements, not one set each. If that call raises, each item runs alone, so one bad item fails alone.
+The kinds run in the order each first came (an operation queued after another is never run before it
+unless both are of a kind that came earlier).
 """
 
 from __future__ import annotations
@@ -84,19 +85,16 @@ class GroupWriter:
             return
         try:
             with self.runtime.transaction() as session:
-                # In the order they came (a claim queued after an answer sees that answer's cost); a
-                # run of operations of one kind is one call of its bulk function.
-                run: list[_Operation[Any]] = []
+                # Each kind in the order it first came, so a claim queued after an answer sees that
+                # answer's cost; the operations of one kind run as one call of its bulk function.
+                kinds: dict[object, list[_Operation[Any]]] = {}
                 for operation in group:
-                    if run and operation.bulk is not run[0].bulk:
-                        self._apply_bulk(session, run)
-                        run = []
-                    if operation.bulk is None:
-                        self._apply(session, operation)
+                    kinds.setdefault(operation.bulk or id(operation), []).append(operation)
+                for operations in kinds.values():
+                    if operations[0].bulk is None:
+                        self._apply(session, operations[0])
                     else:
-                        run.append(operation)
-                if run:
-                    self._apply_bulk(session, run)
+                        self._apply_bulk(session, operations)
         except BaseException as exc:  # the commit itself failed: nothing of the group is stored
             for operation in group:
                 if operation.error is None:
