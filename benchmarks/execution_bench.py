@@ -6,12 +6,13 @@ parallelism 1 as the sequential baseline (500 tasks: estimated from the 120-task
 BENCH_FULL=1).
 
 The 120-task plan runs BENCH_REPEATS times (default 3) and its row is the median run, with every run's
-ratio printed. Targets (issue 4): makespan <= 1.15 x bound at 120 tasks; execute returns and the first task starts within
-300 ms; a status change is visible to another connection within 100 ms.
+ratio printed. Targets (issue 4): makespan <= 1.15 x bound at 120 tasks; execute returns and the first
+task starts within 300 ms; a status change is visible to another connection within 100 ms.
 
-Where the 120-task overhead goes: the same plan also runs with the coder agent (pydantic-ai) replaced by a
-bare 0.5 s wait returning the simulator's files, and then without file writes and git commits as well; what
-is left is the engine's bookkeeping (database writes, events, DBOS steps, decisions).
+Where the 120-task overhead goes: the same plan also runs with the coder's model request (pydantic-ai's
+direct request and the answer check) replaced by a bare 0.5 s wait returning the simulator's files, and
+then without file writes and git commits as well; what is left is the engine's bookkeeping (database
+writes, events, DBOS steps, decisions).
 Run: .venv/bin/python -m benchmarks.execution_bench   (BENCH_SIZES=50,120 to choose sizes)
 """
 
@@ -130,8 +131,8 @@ def quality_hooks(enabled: bool) -> Iterator[None]:
 
 
 # What each breakdown configuration leaves out of the engine.
-WITHOUT_AGENT = "without the coder agent"
-WITHOUT_FILES = "without the coder agent, file writes and git commits"
+WITHOUT_AGENT = "without the coder's model request"
+WITHOUT_FILES = "without the coder's model request, file writes and git commits"
 
 
 @contextmanager

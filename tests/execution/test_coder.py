@@ -1,4 +1,5 @@
-"""The coder agent with a FunctionModel: prompt contract, refused paths retried, temperature, rate limit."""
+"""The coder with a FunctionModel: prompt contract, refused answers corrected, output modes, temperature,
+rate limit."""
 
 from __future__ import annotations
 
