@@ -262,13 +262,19 @@ def test_commits_interleaved_with_git_update_ref_lose_nothing(tmp_path: Path) ->
     assert git(tmp_path, "fsck", "--strict", "--no-dangling").strip() == ""
 
 
+def _held_ref_lock(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose branch lock file exists, with commits waiting 50 ms for it."""
+    init_repository(root)
+    monkeypatch.setattr(git_module, "REF_LOCK_WAIT_SECONDS", 0.05)
+    lock = root / ".git/refs/heads/main.lock"
+    lock.write_text("")
+    return lock
+
+
 def test_a_ref_lock_held_too_long_is_a_clear_error_and_left_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    init_repository(tmp_path)
-    monkeypatch.setattr(git_module, "REF_LOCK_WAIT_SECONDS", 0.05)
-    lock = tmp_path / ".git/refs/heads/main.lock"
-    lock.write_text("")
+    lock = _held_ref_lock(tmp_path, monkeypatch)
     with pytest.raises(GitError, match=r"main\.lock exists, so another git process is updating 'main'"):
         Committer(tmp_path).commit({"a.txt": "a\n"}, "task 1: a")
     assert lock.exists()
@@ -278,10 +284,7 @@ def test_a_ref_lock_held_too_long_is_a_clear_error_and_left_alone(
 def test_a_ref_lock_left_by_a_dead_process_is_removed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    init_repository(tmp_path)
-    monkeypatch.setattr(git_module, "REF_LOCK_WAIT_SECONDS", 0.05)
-    lock = tmp_path / ".git/refs/heads/main.lock"
-    lock.write_text("")
+    lock = _held_ref_lock(tmp_path, monkeypatch)
     made = git_module._PROCESS_STARTED - 5  # before this process started: nobody alive holds it
     os.utime(lock, (made, made))
     assert Committer(tmp_path).commit({"a.txt": "a\n"}, "task 1: a") is not None

@@ -21,7 +21,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from masterplan.errors import ConfigurationError
-from masterplan.events.schemas import AtomExecutionProgress
 from masterplan.execution import state
 from masterplan.execution.attempts import finish_invalid, finish_success, record_answer
 from masterplan.execution.coder import CoderContext, rate_limiter, run_coder
@@ -283,15 +282,7 @@ def _claim(session: Session, claims: list[tuple[uuid.UUID, int]]) -> list[str | 
             move_task(task, "ready")
             state.emit_task_status(session, plan, task)
         if task.status == "ready":
-            move_task(task, "in_progress")
-            state.emit_task_status(session, plan, task)
-            state.emit(
-                session,
-                plan,
-                AtomExecutionProgress(
-                    atom_id=f"task-{number}", status="started", current=1, total=row.max_retries + 1
-                ),
-            )
+            state.claim_task(session, plan, task, row.max_retries)
             moved.append(task)
         outcomes.append(None)
     state.store_statuses(session, moved)

@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session, defer
 
 from masterplan.errors import NotFound
 from masterplan.events import plan_stream, record_event
-from masterplan.events.schemas import CostWarning, EventPayload, TaskExecutionProgress, WaveExecutionComplete
+from masterplan.events.schemas import (
+    AtomExecutionProgress,
+    CostWarning,
+    EventPayload,
+    TaskExecutionProgress,
+    WaveExecutionComplete,
+)
 from masterplan.execution.scheduler import TERMINAL, TaskView
 from masterplan.models import Masterplan, Milestone, Phase, Task
 from masterplan.plans.graph import waves
@@ -226,6 +232,19 @@ def emit_task_status(
             description=description or task.name,
             current_task=task.task_number,
             total_tasks=plan.total_tasks,
+        ),
+    )
+
+
+def claim_task(session: Session, plan: Masterplan, task: TaskFacts, max_retries: int) -> None:
+    """Move a ready task to in_progress and report it started (store it with store_statuses)."""
+    move_task(task, "in_progress")
+    emit_task_status(session, plan, task)
+    emit(
+        session,
+        plan,
+        AtomExecutionProgress(
+            atom_id=f"task-{task.task_number}", status="started", current=1, total=max_retries + 1
         ),
     )
 

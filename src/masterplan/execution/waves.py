@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from masterplan.errors import ConfigurationError
-from masterplan.events.schemas import AtomExecutionProgress, WaveExecutionStart
+from masterplan.events.schemas import WaveExecutionStart
 from masterplan.execution import state
 from masterplan.execution.phase_pause import PHASE_PAUSE, pause_after_finished_phase
 from masterplan.execution.scheduler import decide
@@ -98,18 +98,7 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
             if not claim:
                 state.emit_task_status(session, plan, task)
         if claim:
-            move_task(task, "in_progress")
-            state.emit_task_status(session, plan, task)
-            state.emit(
-                session,
-                plan,
-                AtomExecutionProgress(
-                    atom_id=f"task-{number}",
-                    status="started",
-                    current=1,
-                    total=shape.max_retries[number] + 1,
-                ),
-            )
+            state.claim_task(session, plan, task, shape.max_retries[number])
         moved.append(task)
     state.store_statuses(session, moved)
     if decision.block:  # claiming changes no counter (nothing finished, nothing was spent)
