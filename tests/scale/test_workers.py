@@ -50,9 +50,10 @@ def test_an_api_only_process_leaves_runs_to_the_workers(pg_runtime: Runtime, tmp
 def test_a_worker_stopped_with_sigterm_hands_its_run_back_at_once(
     pg_runtime: Runtime, tmp_path: Path
 ) -> None:
-    # A long lease: the run can only move on this soon because the stopping worker released it.
+    # A long lease: the run can only move on this soon because the stopping worker released it. Tasks of
+    # 1 s: the plan (10 s or more) must outlast starting worker-b, whatever the engine's speed.
     env = {
-        "MASTERPLAN_MODEL": "sim:latency=0.3",
+        "MASTERPLAN_MODEL": "sim:latency=1.0",
         "MASTERPLAN_PARALLELISM": "3",
         "MASTERPLAN_LEASE_SECONDS": "300",
     }
