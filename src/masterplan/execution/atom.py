@@ -47,8 +47,8 @@ class Interrupted(BaseException):
 class Slots:
     """A batch's parallelism: at most `free` of its tasks are in_progress (claimed, asking the model).
 
-    A task gives its slot back once its answer is stored (it is `validating`): checking, writing and
-    committing the files need no model, so the next task of the wave asks the model meanwhile.
+    A task gives its slot back once its answer's write is queued (it commits as `validating`): checking,
+    writing and committing the files need no model, so the next task of the wave asks the model meanwhile.
     """
 
     def __init__(self, free: int) -> None:
@@ -250,8 +250,8 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int, prepared: AtomStart
         return _contexts(session, plan, [_task(session, plan_id, number)])[number]
 
 
-_CLAIM_FACTS = select(Task.task_number, Task.id, Task.name, Task.status, Task.max_retries).where(
-    Task.masterplan_id == bindparam("b_plan"), Task.task_number.in_(bindparam("b_numbers", expanding=True))
+_CLAIM_FACTS = select(Task.id, Task.name, Task.status, Task.max_retries).where(
+    Task.masterplan_id == bindparam("b_plan"), Task.task_number == bindparam("b_number")
 )
 
 
@@ -265,7 +265,7 @@ def _claim(session: Session, claims: list[tuple[uuid.UUID, int]]) -> list[str | 
     moved: list[state.TaskFacts] = []
     for plan_id, number in claims:
         plan = state.lock_plan(session, plan_id)
-        row = session.connection().execute(_CLAIM_FACTS, {"b_plan": plan_id, "b_numbers": [number]}).one()
+        row = session.connection().execute(_CLAIM_FACTS, {"b_plan": plan_id, "b_number": number}).one()
         task = state.TaskFacts(row.id, number, row.name, row.status)
         if task.status in TERMINAL:
             outcomes.append(task.status)

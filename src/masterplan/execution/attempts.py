@@ -89,13 +89,6 @@ _PASS_LATEST_ATTEMPT = (
 _SUBTASKS_DONE = update(Subtask).where(Subtask.task_id == bindparam("b_task")).values(status="completed")
 
 
-def _forget(session: Session, task_id: uuid.UUID) -> None:
-    """A task row changed by statement: a copy loaded earlier in this (grouped) transaction is stale."""
-    loaded = session.identity_map.get(session.identity_key(Task, task_id))
-    if loaded is not None:
-        session.expire(loaded)
-
-
 @dataclass(frozen=True)
 class _Answer:
     plan_id: uuid.UUID
@@ -176,7 +169,7 @@ def _record_answers(session: Session, answers: list[_Answer]) -> list[str]:
         connection.execute(insert(TaskAttempt), attempts)
         connection.execute(_UPDATE_TASK, updates)
         for task in tasks:
-            _forget(session, task.id)
+            state.forget_task(session, task.id)
         spent = connection.execute(_TASKS_COST, {"b_plan": plan_id}).scalar_one()
         plan.actual_cost_usd = round(float(spent) + plan.quality_cost_usd, 6)
         state.apply_cost_guardrails(session, plan)
@@ -263,7 +256,7 @@ def _finish_successes(session: Session, items: list[_Done]) -> list[None]:
                 if status == "completed":
                     continue
                 raise transition_error("task", TASK_TRANSITIONS, status, "completed")
-            _forget(session, item.task_id)
+            state.forget_task(session, item.task_id)
             task = state.TaskFacts(item.task_id, done.task_number, done.name, "completed", done.cost_usd)
             attempt = connection.execute(
                 _PASS_LATEST_ATTEMPT,

@@ -190,10 +190,15 @@ def store_statuses(session: Session, tasks: list[TaskFacts]) -> None:
             for t in tasks
         ],
     )
-    for task in tasks:  # a copy loaded earlier in this transaction is stale now
-        loaded = session.identity_map.get(session.identity_key(Task, task.id))
-        if loaded is not None:
-            session.expire(loaded)
+    for task in tasks:
+        forget_task(session, task.id)
+
+
+def forget_task(session: Session, task_id: uuid.UUID) -> None:
+    """A task row changed by statement: a copy loaded earlier in this (grouped) transaction is stale."""
+    loaded = session.identity_map.get(session.identity_key(Task, task_id))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 @dataclass

@@ -167,6 +167,8 @@ class Committer:
         return request.sha
 
     def _commit_group(self, group: list[_Request]) -> None:
+        """Write the group's commits one after another on the tip; each request gets its sha or the error."""
+        error: GitError | None = None
         try:
             for _ in range(MOVED_TIP_RETRIES):
                 parent, tree = self._read_tip()
@@ -191,23 +193,27 @@ class Committer:
                     log_lines.append(line.rstrip() + "\n")
                     tip = sha.hex()
                     shas.append(tip)
-                # Another writer may have moved the branch since we read it: then build on its tip.
-                if not objects or (self._write_pack(objects) and self._move_branch(parent, tip, log_lines)):
-                    self._tip = (tip, tip_tree)
-                    for request, sha_ in zip(group, shas, strict=True):
-                        request.sha = sha_
-                    return
+                if objects:
+                    self._write_pack(objects)
+                    # Another writer may have moved the branch since we read it: then build on its tip.
+                    if not self._move_branch(parent, tip, log_lines):
+                        continue
+                self._tip = (tip, tip_tree)
+                for request, sha_ in zip(group, shas, strict=True):
+                    request.sha = sha_
+                return
             error = GitError(f"commit failed in {self.root}: the branch kept moving")
-        except (OSError, pygit2.GitError) as exc:
-            error = GitError(f"commit failed in {self.root}: {exc}")
-            error.__cause__ = exc
         except GitError as exc:
             error = exc
+        except BaseException as exc:  # OSError, pygit2.GitError, or anything else: no request is left waiting
+            error = GitError(f"commit failed in {self.root}: {exc}")
+            error.__cause__ = exc
+            if not isinstance(exc, OSError | pygit2.GitError):
+                raise
         finally:
             for request in group:
+                request.error = error
                 request.done = True
-        for request in group:
-            request.error = error
 
     def _read_tip(self) -> tuple[str, bytes]:
         """The branch's commit and its tree."""
@@ -281,9 +287,9 @@ class Committer:
         self._remember(oid, entries)
         return oid
 
-    def _write_pack(self, objects: dict[bytes, tuple[bytes, bytes]]) -> bool:
+    def _write_pack(self, objects: dict[bytes, tuple[bytes, bytes]]) -> None:
         """Store the objects as one pack with its index (as git writes them: the pack first, each through a
-        temporary file); True when written."""
+        temporary file)."""
         pack, index, checksum = _pack(objects)
         directory = f"{self._objects}/pack"
         os.makedirs(directory, exist_ok=True)
@@ -295,7 +301,6 @@ class Committer:
             except OSError:
                 os.unlink(temp)
                 raise
-        return True
 
     def _move_branch(self, parent: str, sha: str, log_lines: list[str]) -> bool:
         """Point the branch at `sha` if it still points at `parent`, through its lock file as git does."""
