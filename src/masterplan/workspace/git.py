@@ -65,14 +65,18 @@ def git(root: Path, *args: str, stdin: bytes | None = None) -> str:
 
 
 def init_repository(root: Path) -> str:
-    """`git init` with an empty initial commit on `main`; returns that commit."""
-    git(root, "init", "-q", "-b", BRANCH)
-    git(root, "commit", "-q", "--allow-empty", "-m", "initial commit")
-    return head_commit(root)
+    """`git init` with an empty initial commit on `main`; returns that commit.
 
-
-def head_commit(root: Path) -> str:
-    return git(root, "rev-parse", "HEAD").strip()
+    Through libgit2, in-process: the three git processes it took cost 25 ms of the execute request.
+    """
+    repository = pygit2.init_repository(str(root), initial_head=BRANCH)
+    signature = pygit2.Signature(AUTHOR_NAME, AUTHOR_EMAIL)
+    empty_tree = repository.TreeBuilder().write()
+    return str(
+        repository.create_commit(
+            f"refs/heads/{BRANCH}", signature, signature, "initial commit", empty_tree, []
+        )
+    )
 
 
 def task_commit_message(task_number: int, name: str) -> str:
