@@ -1,8 +1,8 @@
 """How a wave runs inside DBOS: one step running its tasks in threads, a checkpointed step per task, or
 queued child workflows.
 
-The decision behind masterplan.execution.workflow (which runs a batch as one step: its tasks keep their
-state in our database, so a replayed batch only carries on). Tasks are bare 0.5 s sleeps (no database, no model) on
+The decision behind masterplan.execution.workflow (which runs its batches inside one step: the tasks keep
+their state in our database, so a replayed batch only carries on). Tasks are bare 0.5 s sleeps (no database, no model) on
 the 120-task random plan (seed 42) at concurrency 16, SQLite system database, so the figures are DBOS's own
 cost: makespan against the wave bound for each strategy, in the same process.
 Run: .venv/bin/python -m benchmarks.wave_strategy_bench

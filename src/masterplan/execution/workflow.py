@@ -1,11 +1,11 @@
 """The durable execution of a plan: one DBOS workflow per run (workflow id = execution id).
 
-A batch of a wave's tasks runs as one step of this workflow (with the decision that chose it), its tasks
-concurrently in threads. The task state lives in our database and every atom is safe to repeat, so a
-replay after a crash decides and runs the batch again and each task carries on from where the database
-left it (a finished task is only reported). In DBOS alone a wave costs 6.5 ms this way, 45 ms as a
-checkpointed step per task and 96 ms as queued child workflows (benchmarks/wave_strategy_bench.py,
-120-task plan).
+The waves run inside one step of this workflow (decisions and batches, until the run waits or ends), a
+batch's tasks concurrently in threads. The task state lives in our database and every atom is safe to
+repeat, so a replay after a crash decides and runs the batch again and each task carries on from where
+the database left it (a finished task is only reported). In DBOS alone, a step per wave cost 6.5 ms a
+wave, a checkpointed step per task 45 ms and queued child workflows 96 ms (benchmarks/wave_strategy_bench.py,
+120-task plan); the waves of one step cost none of these.
 
 Control (pause, resume, cancel, retry, approve) lives in the database; a message on CONTROL_TOPIC only
 wakes a waiting run early.
@@ -81,37 +81,37 @@ def execute_plan(plan_id: str) -> str:
 
 def _run(plan_id: str) -> str:
     derive_tests_step(plan_id)
-    finished_wave: int | None = None
     while True:
         if stopping.is_set():
             raise Interrupted
-        decision = next_step(plan_id, finished_wave)
-        finished_wave = None
+        decision = run_waves(plan_id)
         if decision["action"] == "finish":
             if decision["reason"] == "completed":
                 completion_reviews_step(plan_id)
             return str(decision["reason"])
-        if decision["action"] == "wait":
-            DBOS.recv(CONTROL_TOPIC, timeout_seconds=WAIT_SECONDS)
-            continue
-        finished_wave = int(decision["wave"])
+        DBOS.recv(CONTROL_TOPIC, timeout_seconds=WAIT_SECONDS)
 
 
-@DBOS.step(name="masterplan.next", **RECONNECT)
-def next_step(plan_id: str, finished_wave: int | None) -> dict[str, Any]:
-    """Gate, decide what comes next and, when it is a batch of a wave, run it: one checkpoint for all.
+@DBOS.step(name="masterplan.waves", **RECONNECT)
+def run_waves(plan_id: str) -> dict[str, Any]:
+    """Gate, decide and run batches of waves until the run must wait (paused, approval) or is over.
 
-    Gate S runs after each wave (`finished_wave`) and before the next one (a resumed plan re-runs
-    failing tests first); a failed gate pauses the plan, so the decision waits. Deciding again after a
-    crash is safe (the decision is read from the tasks' statuses, and the tasks it claimed are claimed),
-    so the decision needs no checkpoint of its own. The last task of a wave to finish reports the wave
-    complete, in its own transaction.
+    One checkpoint for all: the tasks' statuses are the state, so a replay after a crash decides again
+    from them (the tasks a decision claimed are claimed, a finished task is only reported). Gate S runs after each
+    wave and before the first one (a resumed plan re-runs failing tests first); a failed gate pauses the
+    plan, so the decision waits. The last task of a wave to finish reports the wave complete, in its own
+    transaction.
     """
-    quality.gate(current_runtime(), uuid.UUID(plan_id), finished_wave)
-    decision = waves.next_decision(current_runtime(), uuid.UUID(plan_id))
-    if decision["action"] == "run":
+    finished_wave: int | None = None
+    while True:
+        if stopping.is_set():
+            raise Interrupted
+        quality.gate(current_runtime(), uuid.UUID(plan_id), finished_wave)
+        decision = waves.next_decision(current_runtime(), uuid.UUID(plan_id))
+        if decision["action"] != "run":
+            return decision
         run_batch(plan_id, [int(n) for n in decision["tasks"]])
-    return decision
+        finished_wave = int(decision["wave"])
 
 
 @DBOS.step(name="masterplan.derive_tests", **RECONNECT)
