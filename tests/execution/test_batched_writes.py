@@ -3,6 +3,9 @@ statements for all), exactly as one at a time would store them; a bad item of su
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,7 +15,7 @@ from masterplan.events import StoredEvent, plan_stream
 from masterplan.execution import atom, attempts, state
 from masterplan.execution.coder import CoderAnswer
 from masterplan.execution.validation import ValidationReport
-from masterplan.execution.writer import GroupWriter, _Operation
+from masterplan.execution.writer import GroupWriter, Pending, _Operation, submit_batched
 from masterplan.llm import CallUsage, CoderOutput, GeneratedFile, resolve_model
 from masterplan.models import ExecutionEvent, Masterplan, Task, TaskAttempt, User
 from masterplan.runtime import Runtime
@@ -149,3 +152,45 @@ def test_a_group_runs_its_operations_in_the_order_they_came(runtime: Runtime, lo
     before, after = _Operation(status), _Operation(status)
     GroupWriter(runtime)._commit([before, answer, after])
     assert (before.result, answer.result, after.result) == ("in_progress", "validating", "validating")
+
+
+def test_a_slot_handed_over_commits_the_waiting_claim_with_the_answer_that_freed_it(
+    runtime: Runtime, local_user: User
+) -> None:
+    plan = running_plan(runtime, local_user)
+    start = atom.begin(runtime, plan.id, 1)
+    assert start.task_id is not None
+    slots = atom.Slots(1)
+    first = slots.slot(False)
+    first.take()
+    queued_by: list[str] = []
+
+    def claim_second() -> Pending[str | None]:
+        queued_by.append(threading.current_thread().name)
+        return submit_batched(runtime, atom._claim, (plan.id, 2))
+
+    outcome: list[str | None] = []
+
+    def second_task() -> None:
+        pending = slots.slot(False).take(claim_second)
+        assert pending is not None
+        outcome.append(pending.result())
+
+    waiter = threading.Thread(target=second_task, name="second-task")
+    waiter.start()
+    while not slots._waiting:  # the second task waits for the only slot
+        time.sleep(0.001)
+    resolved = resolve_model("coder", runtime.settings.model_copy(update={"model_coder": "sim"}))
+    verdict = attempts.record_answer(
+        runtime, plan.id, start.task_id, answer_for(1, 0.01), resolved, 1, queued=first.give
+    )
+    # The answer's write returned: the claim queued behind it is committed with it already.
+    with runtime.reading() as session:
+        statuses = dict(
+            session.execute(select(Task.task_number, Task.status).where(Task.masterplan_id == plan.id)).all()
+        )
+    waiter.join(timeout=10)
+    assert verdict == "validating"
+    assert queued_by == [threading.current_thread().name]
+    assert (statuses[1], statuses[2]) == ("validating", "in_progress")
+    assert outcome == [None]

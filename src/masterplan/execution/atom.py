@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,7 @@ from masterplan.execution.attempts import finish_invalid, finish_success, record
 from masterplan.execution.coder import CoderContext, rate_limiter, run_coder
 from masterplan.execution.scheduler import TERMINAL
 from masterplan.execution.validation import ValidationReport, validate_files
-from masterplan.execution.writer import write, write_batched
+from masterplan.execution.writer import Pending, submit_batched, write
 from masterplan.llm import CoderOutput, resolve_model
 from masterplan.models import Masterplan, Subtask, Task
 from masterplan.plans.service import change_plan_status
@@ -49,30 +51,71 @@ class Slots:
 
     A task gives its slot back once its answer's write is queued (it commits as `validating`): checking,
     writing and committing the files need no model, so the next task of the wave asks the model meanwhile.
+    A slot given back goes straight to the task waiting longest, whose claim the giver queues right behind
+    its answer: both commit in one group, where a claim queued by its own thread once it woke found the
+    group already running and waited for the next one.
     """
 
     def __init__(self, free: int) -> None:
-        self._free = threading.Semaphore(max(0, free))
+        self._lock = threading.Lock()
+        self._free = max(0, free)
+        self._waiting: deque[_Waiter] = deque()
 
     def slot(self, held: bool) -> Slot:
-        return Slot(self._free, held)
+        return Slot(self, held)
+
+    def take(self, claim: Callable[[], Pending[Any]] | None) -> Pending[Any] | None:
+        """Wait for a free slot; `claim` queues the task's claim (run by whoever hands the slot over)."""
+        with self._lock:
+            if self._free > 0:
+                self._free -= 1
+                waiter = None
+            else:
+                waiter = _Waiter(claim)
+                self._waiting.append(waiter)
+        if waiter is None:
+            return claim() if claim is not None else None
+        waiter.ready.wait()
+        return waiter.claimed
+
+    def give(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                self._free += 1
+                return
+            waiter = self._waiting.popleft()
+        try:
+            waiter.claimed = waiter.claim() if waiter.claim is not None else None
+        finally:
+            waiter.ready.set()
+
+
+@dataclass
+class _Waiter:
+    claim: Callable[[], Pending[Any]] | None
+    claimed: Pending[Any] | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
 
 
 class Slot:
     """One task's hold on a slot of its batch (taking or giving it twice is a no-op)."""
 
-    def __init__(self, free: threading.Semaphore | None, held: bool) -> None:
-        self._free = free
+    def __init__(self, slots: Slots | None, held: bool) -> None:
+        self._slots = slots
         self.held = held
 
-    def take(self) -> None:
-        if not self.held and self._free is not None:
-            self._free.acquire()
+    def take(self, claim: Callable[[], Pending[Any]] | None = None) -> Pending[Any] | None:
+        """Hold a slot; `claim` (if given) is queued the moment the slot is this task's."""
+        if self.held or self._slots is None:
+            self.held = True
+            return claim() if claim is not None else None
+        pending = self._slots.take(claim)
         self.held = True
+        return pending
 
     def give(self) -> None:
-        if self.held and self._free is not None:
-            self._free.release()
+        if self.held and self._slots is not None:
+            self._slots.give()
         self.held = False
 
 
@@ -114,8 +157,7 @@ def run_atom(
 def _run_atom(
     runtime: Runtime, plan_id: uuid.UUID, number: int, start: AtomStart | None, slot: Slot
 ) -> dict[str, Any]:
-    slot.take()  # before the task is claimed (in_progress)
-    start = begin(runtime, plan_id, number, start)
+    start = begin(runtime, plan_id, number, start, slot)
     if start.outcome is not None:
         return {"task_number": number, "status": start.outcome}
     assert start.context is not None and start.task_id is not None
@@ -217,15 +259,21 @@ def prepare_batch(runtime: Runtime, plan_id: uuid.UUID, numbers: list[int]) -> d
         return starts
 
 
-def begin(runtime: Runtime, plan_id: uuid.UUID, number: int, prepared: AtomStart | None = None) -> AtomStart:
-    """Move the task to in_progress (or find where a crashed run left it) and gather its context.
+def begin(
+    runtime: Runtime,
+    plan_id: uuid.UUID,
+    number: int,
+    prepared: AtomStart | None = None,
+    slot: Slot | None = None,
+) -> AtomStart:
+    """Take a slot, move the task to in_progress (or find where a crashed run left it), gather its context.
 
     `prepared` is what `prepare_batch` read: a claimed task starts from it as it is, an unclaimed one
     after its claim.
     """
-    if prepared is not None and prepared.claimed:
-        return prepared
+    slot = slot or Slot(None, True)
     if prepared is None:
+        slot.take()
         with runtime.reading() as session:
             plan = session.get(Masterplan, plan_id)
             task = _task(session, plan_id, number)
@@ -238,8 +286,12 @@ def begin(runtime: Runtime, plan_id: uuid.UUID, number: int, prepared: AtomStart
             # The wave's decision already moved it to in_progress: nothing to write before the model call.
             if plan is not None and task.status in CLAIMED and _may_start(plan):
                 return _contexts(session, plan, [task])[number]
-
-    outcome = write_batched(runtime, _claim, (plan_id, number))
+    elif prepared.claimed:
+        slot.take()
+        return prepared
+    claim = slot.take(lambda: submit_batched(runtime, _claim, (plan_id, number)))
+    assert claim is not None
+    outcome = claim.result()
     if outcome is not None:
         return AtomStart(outcome=outcome)
     if prepared is not None:

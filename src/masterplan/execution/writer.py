@@ -64,11 +64,20 @@ class GroupWriter:
         `queued` is called once the operation has its place: any operation queued later commits with it
         or after it.
         """
+        operation = self.submit(fn, bulk, item)
+        if queued is not None:
+            queued()
+        return self.finish(operation)
+
+    def submit(self, fn: Callable[[Session], T], bulk: Bulk | None = None, item: Any = None) -> _Operation[T]:
+        """Queue an operation without waiting: whoever commits the next group commits it (see finish)."""
         operation: _Operation[T] = _Operation(fn, bulk, item)
         with self._pending_lock:
             self._pending.append(operation)
-        if queued is not None:
-            queued()
+        return operation
+
+    def finish(self, operation: _Operation[T]) -> T:
+        """Wait until a queued operation is committed (committing its group when nobody else does)."""
         with self._lock:
             if not operation.done:
                 with self._pending_lock:
@@ -176,6 +185,39 @@ def _writer(runtime: Runtime) -> GroupWriter:
         if writer is None or writer.runtime is not runtime:
             writer = _writers[id(runtime)] = GroupWriter(runtime)
         return writer
+
+
+class Pending(Generic[T]):
+    """A write queued by `submit_batched`: `result()` waits for its commit and returns what it returned."""
+
+    def __init__(self, finish: Callable[[], T]) -> None:
+        self._finish = finish
+
+    def result(self) -> T:
+        return self._finish()
+
+
+def submit_batched(runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]], item: I) -> Pending[T]:
+    """Queue `bulk(session, [item])` as a write operation now, to be waited for later (possibly by another
+    thread than the one queueing it); on PostgreSQL it runs at once."""
+
+    def alone(session: Session) -> T:
+        return bulk(session, [item])[0]
+
+    if not runtime.settings.is_sqlite:
+        try:
+            result = write(runtime, alone)
+        except Exception as exc:
+            error = exc
+
+            def reraise() -> T:
+                raise error
+
+            return Pending(reraise)
+        return Pending(lambda: result)
+    writer = _writer(runtime)
+    operation = writer.submit(alone, bulk, item)
+    return Pending(lambda: writer.finish(operation))
 
 
 def write_batched(
