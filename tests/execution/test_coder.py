@@ -3,8 +3,10 @@ rate limit."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import threading
 
 import pytest
 from pydantic_ai.messages import (
@@ -19,6 +21,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
 from masterplan.execution.coder import (
+    CoderAnswer,
     CoderContext,
     RequestRateLimiter,
     check_output,
@@ -172,3 +175,26 @@ def test_every_tool_call_of_a_refused_answer_gets_a_reply() -> None:
     answer = run_coder(resolved(model), context(), attempt=1, feedback=[])
     assert answer.output is not None
     assert replies[1] == ["c1", "c2"]
+
+
+def test_requests_from_every_task_thread_run_on_one_event_loop() -> None:
+    """A provider's pooled connections belong to one loop: tasks in any thread must share it."""
+    loops: list[int] = []
+
+    async def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        loops.append(id(asyncio.get_running_loop()))
+        files = [{"path": p, "content": "x = 1\n"} for p in TARGETS]
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"files": files})])
+
+    answers: list[CoderAnswer] = []
+    threads = [
+        threading.Thread(
+            target=lambda: answers.append(run_coder(resolved(model), context(), attempt=1, feedback=[]))
+        )
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+        thread.join(timeout=10)  # one after another: each thread is new, as a new batch's would be
+    assert len(answers) == 4 and all(a.output is not None for a in answers)
+    assert len(loops) == 4 and len(set(loops)) == 1

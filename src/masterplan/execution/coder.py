@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
-from pydantic_ai.direct import model_request_sync
+from pydantic_ai.direct import model_request
 from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
@@ -299,9 +300,7 @@ def run_coder(
     problem = ""
     try:
         for _ in range(OUTPUT_RETRIES + 1):
-            response = model_request_sync(
-                model, messages, model_settings=settings, model_request_parameters=parameters
-            )
+            response = _request(model, messages, settings, parameters)
             usage.requests += 1
             usage.incr(response.usage)
             output, correction = read_answer(response, resolved.output_mode, targets)
@@ -316,6 +315,35 @@ def run_coder(
         )
     error = f"the model gave no valid answer in {OUTPUT_RETRIES + 1} requests; the last one: {problem}"
     return CoderAnswer(None, error, usage_of(resolved, usage), prompt)
+
+
+def _request(
+    model: Model, messages: list[ModelMessage], settings: ModelSettings, parameters: ModelRequestParameters
+) -> ModelResponse:
+    """One model request, made on this process's requests loop (the calling thread waits for it)."""
+    coroutine = model_request(model, messages, model_settings=settings, model_request_parameters=parameters)
+    return asyncio.run_coroutine_threadsafe(coroutine, _requests_loop()).result()
+
+
+_loops: dict[int, asyncio.AbstractEventLoop] = {}
+_loops_lock = threading.Lock()
+
+
+def _requests_loop() -> asyncio.AbstractEventLoop:
+    """The event loop all coder requests of this process run on, in a thread of its own.
+
+    One loop for every request: a provider's cached HTTP client keeps its pooled connections bound to
+    the loop that opened them, and with pydantic-ai's sync request every task thread made a loop of its
+    own, left to close with its batch's thread (and making it cost each task's start). Keyed by
+    process: a forked child starts its own.
+    """
+    pid = os.getpid()
+    with _loops_lock:
+        loop = _loops.get(pid)
+        if loop is None:
+            loop = _loops[pid] = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="masterplan-model-requests", daemon=True).start()
+        return loop
 
 
 def _feedback_text(correction: ModelRequest) -> str:
