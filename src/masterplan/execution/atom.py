@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import bindparam, case, select
+from sqlalchemy.orm import Session
 
 from masterplan.errors import ConfigurationError
 from masterplan.execution import state
@@ -30,7 +30,7 @@ from masterplan.execution.scheduler import TERMINAL
 from masterplan.execution.validation import ValidationReport, validate_files
 from masterplan.execution.writer import Pending, submit_batched, write
 from masterplan.llm import CoderOutput, resolve_model
-from masterplan.models import Masterplan, Subtask, Task
+from masterplan.models import Masterplan, Task
 from masterplan.plans.service import change_plan_status
 from masterplan.plans.transitions import move_task
 from masterplan.review.service import regeneration_feedbacks
@@ -225,6 +225,7 @@ def _validation_pool() -> ThreadPoolExecutor:
 
 # A task in one of these has been claimed (by the wave's decision, or by a run that crashed).
 CLAIMED = ("in_progress", "validating")
+RUNNABLE = (*CLAIMED, "pending", "ready")
 
 
 def _may_start(plan: Masterplan) -> bool:
@@ -235,28 +236,15 @@ def _may_start(plan: Masterplan) -> bool:
 def prepare_batch(runtime: Runtime, plan_id: uuid.UUID, numbers: list[int]) -> dict[int, AtomStart]:
     """What the batch's tasks start from, read together before they run.
 
-    One query each for the tasks, their dependencies' files, subtasks and reviews, where each task
-    beginning by itself runs a set of them while the wave's other tasks compete for the interpreter.
-    A task not claimed yet (beyond the parallelism) still claims itself when a slot frees, but from
-    what was read here.
+    Each task beginning by itself ran a set of queries while the wave's other tasks competed for the
+    interpreter. A task not claimed yet (beyond the parallelism) still claims itself when a slot
+    frees, but from what was read here.
     """
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         if plan is None or not _may_start(plan):
             return {}
-        tasks = session.scalars(
-            select(Task)
-            .where(
-                Task.masterplan_id == plan_id,
-                Task.task_number.in_(numbers),
-                Task.status.in_((*CLAIMED, "pending", "ready")),
-            )
-            .options(defer(Task.llm_prompt), defer(Task.validation_logs))
-        ).all()
-        starts = _contexts(session, plan, list(tasks))
-        for task in tasks:
-            starts[task.task_number].claimed = task.status in CLAIMED
-        return starts
+        return _contexts(session, plan, numbers)
 
 
 def begin(
@@ -285,7 +273,7 @@ def begin(
                 return AtomStart(outcome="deferred")
             # The wave's decision already moved it to in_progress: nothing to write before the model call.
             if plan is not None and task.status in CLAIMED and _may_start(plan):
-                return _contexts(session, plan, [task])[number]
+                return _contexts(session, plan, [number])[number]
     elif prepared.claimed:
         slot.take()
         return prepared
@@ -299,7 +287,7 @@ def begin(
     with runtime.reading() as session:
         plan = session.get(Masterplan, plan_id)
         assert plan is not None
-        return _contexts(session, plan, [_task(session, plan_id, number)])[number]
+        return _contexts(session, plan, [number])[number]
 
 
 _CLAIM_FACTS = select(Task.id, Task.name, Task.status, Task.max_retries).where(
@@ -349,60 +337,69 @@ def _unclaim(session: Session, plan_id: uuid.UUID, number: int) -> None:
         state.set_task_status(session, plan, task, "ready", "waiting: the plan is not running")
 
 
-def _contexts(session: Session, plan: Masterplan, tasks: list[Task]) -> dict[int, AtomStart]:
-    """Each task's start: its context for the coder, the files its dependencies wrote, its feedback."""
-    wanted = sorted({n for task in tasks for n in task.depends_on})
-    written = {
-        number: modified or targets
-        for number, modified, targets in (
-            session.execute(
-                select(Task.task_number, Task.modified_files, Task.target_files).where(
-                    Task.masterplan_id == plan.id, Task.task_number.in_(wanted)
-                )
-            ).all()
-            if wanted
-            else []
-        )
+# The columns of a task that change while it runs (the rest is the plan's shape); the stored answer only
+# of a task caught validating.
+_RUN_FACTS = select(
+    Task.task_number,
+    Task.status,
+    Task.retry_count,
+    Task.modified_files,
+    case((Task.status == "validating", Task.llm_response), else_=None).label("answer"),
+).where(
+    Task.masterplan_id == bindparam("b_plan"), Task.task_number.in_(bindparam("b_numbers", expanding=True))
+)
+
+
+def _contexts(session: Session, plan: Masterplan, numbers: list[int]) -> dict[int, AtomStart]:
+    """Each runnable task's start: its context for the coder, the files its dependencies wrote, its
+    feedback (a task that is not runnable, e.g. finished, is left out and finds its outcome alone).
+
+    Names, descriptions, subtasks, files and dependencies come from the plan's shape (read once per
+    version); one query reads what changes, for the tasks and their dependencies together.
+    """
+    fixed = state.shape(session, plan)
+    wanted = sorted({*numbers, *(d for n in numbers for d in fixed.depends_on[n])})
+    rows = {
+        row.task_number: row for row in session.execute(_RUN_FACTS, {"b_plan": plan.id, "b_numbers": wanted})
     }
-    subtasks: dict[uuid.UUID, list[str]] = {}
-    for task_id, name, description in session.execute(
-        select(Subtask.task_id, Subtask.name, Subtask.description)
-        .where(Subtask.task_id.in_([t.id for t in tasks]))
-        .order_by(Subtask.task_id, Subtask.number)
-    ):
-        subtasks.setdefault(task_id, []).append(name + (f": {description}" if description else ""))
-    feedback = regeneration_feedbacks(session, [t.id for t in tasks])
+    feedback = regeneration_feedbacks(session, [fixed.ids[n] for n in numbers])
     workspace = Path(plan.workspace_path or ".")
+
+    def written(number: int) -> list[str]:
+        return list(rows[number].modified_files or fixed.files[number])
+
     # The files are read here, for the whole batch at once, before its tasks start: read by each task's
     # thread, every file call waited for the interpreter lock behind the others starting. The batch's
     # tasks share no target file, and the tasks they depend on are finished.
     return {
-        task.task_number: AtomStart(
-            task_id=task.id,
+        number: AtomStart(
+            task_id=fixed.ids[number],
             workspace=workspace,
-            complexity=task.complexity,
-            max_retries=task.max_retries,
-            retry_count=task.retry_count,
-            stored_output=_stored_output(task) if task.status == "validating" else None,
-            feedback=feedback.get(task.id, []),
+            complexity=fixed.complexity[number],
+            max_retries=fixed.max_retries[number],
+            retry_count=rows[number].retry_count,
+            stored_output=_stored_output(rows[number].answer),
+            feedback=feedback.get(fixed.ids[number], []),
+            claimed=rows[number].status in CLAIMED,
             context=CoderContext(
                 project_name=plan.project_name,
                 project_description=plan.description,
                 tech_stack=list(plan.tech_stack),
                 architecture_style=plan.architecture_style,
-                task_number=task.task_number,
-                task_name=task.name,
-                task_description=task.description,
-                complexity=task.complexity,
-                target_files=list(task.target_files),
-                subtasks=subtasks.get(task.id, []),
+                task_number=number,
+                task_name=fixed.names[number],
+                task_description=fixed.descriptions[number],
+                complexity=fixed.complexity[number],
+                target_files=list(fixed.files[number]),
+                subtasks=list(fixed.subtasks.get(number, ())),
                 dependency_files=read_files(
-                    workspace, [p for n in task.depends_on for p in written.get(n, [])]
+                    workspace, [p for d in fixed.depends_on[number] for p in written(d)]
                 ),
-                current_files=read_files(workspace, list(task.target_files)),
+                current_files=read_files(workspace, list(fixed.files[number])),
             ),
         )
-        for task in tasks
+        for number in numbers
+        if rows[number].status in RUNNABLE
     }
 
 
@@ -424,11 +421,11 @@ def pause_plan(runtime: Runtime, plan_id: uuid.UUID, reason: str) -> None:
     write(runtime, op)
 
 
-def _stored_output(task: Task) -> CoderOutput | None:
-    if not task.llm_response:
+def _stored_output(answer: str | None) -> CoderOutput | None:
+    if not answer:
         return None
     try:
-        return CoderOutput.model_validate_json(task.llm_response)
+        return CoderOutput.model_validate_json(answer)
     except ValidationError:
         return None
 

@@ -26,7 +26,7 @@ from masterplan.events.schemas import (
     WaveExecutionComplete,
 )
 from masterplan.execution.scheduler import TERMINAL, TaskView
-from masterplan.models import Masterplan, Milestone, Phase, Task
+from masterplan.models import Masterplan, Milestone, Phase, Subtask, Task
 from masterplan.plans.graph import waves
 from masterplan.plans.service import change_plan_status
 from masterplan.plans.transitions import move_task
@@ -80,11 +80,13 @@ def tasks_numbered(session: Session, plan_id: uuid.UUID, numbers: Iterable[int])
 
 @dataclass(frozen=True)
 class Shape:
-    """What stays fixed while a plan runs (edits bump its version): each task's id, name, dependencies,
-    files, complexity, mode and retries, and the wave of each task."""
+    """What stays fixed while a plan runs (edits bump its version): each task's id, name, description,
+    subtasks, dependencies, files, complexity, mode and retries, and the wave of each task."""
 
     ids: dict[int, uuid.UUID]
     names: dict[int, str]
+    descriptions: dict[int, str]
+    subtasks: dict[int, tuple[str, ...]]
     depends_on: dict[int, tuple[int, ...]]
     files: dict[int, tuple[str, ...]]
     complexity: dict[int, str]
@@ -111,6 +113,7 @@ def shape(session: Session, plan: Masterplan) -> Shape:
             Task.task_number,
             Task.id,
             Task.name,
+            Task.description,
             Task.depends_on,
             Task.target_files,
             Task.complexity,
@@ -121,11 +124,21 @@ def shape(session: Session, plan: Masterplan) -> Shape:
         .join(Phase, Milestone.phase_id == Phase.id)
         .where(Task.masterplan_id == plan.id)
     ).all()
+    subtasks: dict[int, list[str]] = {}
+    for number, name, description in session.execute(
+        select(Task.task_number, Subtask.name, Subtask.description)
+        .join(Task, Subtask.task_id == Task.id)
+        .where(Task.masterplan_id == plan.id)
+        .order_by(Task.task_number, Subtask.number)
+    ):
+        subtasks.setdefault(number, []).append(name + (f": {description}" if description else ""))
     depends_on = {row.task_number: tuple(row.depends_on) for row in rows}
     levels = waves(depends_on)
     found = Shape(
         ids={row.task_number: row.id for row in rows},
         names={row.task_number: row.name for row in rows},
+        descriptions={row.task_number: row.description for row in rows},
+        subtasks={number: tuple(texts) for number, texts in subtasks.items()},
         depends_on=depends_on,
         files={row.task_number: tuple(row.target_files) for row in rows},
         complexity={row.task_number: row.complexity for row in rows},
