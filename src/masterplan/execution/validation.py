@@ -1,7 +1,9 @@
 """Validation of generated files before they are written: they must at least parse.
 
 Python compiles and passes ruff's syntax checks (when ruff is installed); JSON, YAML and TOML parse;
-any other file must not be empty.
+any other file must not be empty. ruff answers through one long-lived `ruff server` per process (starting
+`ruff check` costs ~8 ms of CPU per file, on the critical path when a wave finishes), or through `ruff
+check` when the server is not available.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
+
+from masterplan.execution.ruff_server import RuffServerError, shared_server
 
 RUFF_SYNTAX_RULES = "E9,F63,F7"
 RUFF_OUTPUT = ("--output-format", "concise", "--quiet")
@@ -104,10 +108,20 @@ def _parses(path: str, content: str, parse: object, kind: str) -> tuple[bool, st
 
 
 def _ruff_check(files: list[tuple[str, str]], report: ValidationReport) -> None:
-    """ruff on each file through its stdin, all at once (no temporary files: creating one costs ~1 ms on
-    slow disks, and a task's check waited for them)."""
+    """ruff on the Python files: through this process's ruff server, else `ruff check` on each."""
     binary = ruff_binary()
     assert binary is not None
+    try:
+        server = shared_server(binary, RUFF_SYNTAX_RULES.split(","))
+        problems = [problem for path, content in files for problem in server.check(path, content)]
+    except RuffServerError:
+        problems = _ruff_cli_problems(binary, files, report)
+    report.check(not problems, "ruff syntax checks", "; ".join(problems[:10]))
+
+
+def _ruff_cli_problems(binary: str, files: list[tuple[str, str]], report: ValidationReport) -> list[str]:
+    """`ruff check` on each file through its stdin, all at once (no temporary files: creating one costs ~1 ms
+    on slow disks, and a task's check waited for them)."""
     command = [binary, "check", "--no-cache", "--isolated", "--select", RUFF_SYNTAX_RULES, *RUFF_OUTPUT]
     runs = [
         (
@@ -130,4 +144,4 @@ def _ruff_check(files: list[tuple[str, str]], report: ValidationReport) -> None:
             report.log.append(f"ruff could not run: {err.strip()[:300]}")
             continue
         problems += [line for line in out.splitlines() if line.strip()]
-    report.check(not problems, "ruff syntax checks", "; ".join(problems[:10]))
+    return problems
