@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -194,3 +195,24 @@ def test_a_slot_handed_over_commits_the_waiting_claim_with_the_answer_that_freed
     assert queued_by == [threading.current_thread().name]
     assert (statuses[1], statuses[2]) == ("validating", "in_progress")
     assert outcome == [None]
+
+
+def test_a_deferrable_write_lets_the_ones_waiting_with_it_commit_first(runtime: Runtime) -> None:
+    writer = GroupWriter(runtime)
+    order: list[tuple[str, Session]] = []
+
+    def note(name: str) -> Callable[[Session], str]:
+        def op(session: Session) -> str:
+            order.append((name, session))
+            return name
+
+        return op
+
+    completion = writer.submit(note("completion"), deferrable=True)
+    answer = writer.submit(note("answer"))
+    claim = writer.submit(note("claim"))
+    assert writer.finish(completion) == "completion"  # its waiter commits the others' group first
+    assert (answer.done, claim.done) == (True, True)
+    assert [name for name, _ in order] == ["answer", "claim", "completion"]
+    # Two transactions: the urgent ones together, then the completion.
+    assert order[0][1] is order[1][1] and order[2][1] is not order[0][1]

@@ -231,7 +231,9 @@ def finish_success(
     sha: str | None,
 ) -> None:
     """The task is done: attempt passed, subtasks done, files and commit recorded, counters current."""
-    write_batched(runtime, _finish_successes, _Done(plan_id, task_id, report, paths, sha))
+    # Deferrable: a completion changes no cost, and the answers and claims waiting with it start model
+    # requests (the next ones of a wave larger than the parallelism).
+    write_batched(runtime, _finish_successes, _Done(plan_id, task_id, report, paths, sha), deferrable=True)
 
 
 def _finish_successes(session: Session, items: list[_Done]) -> list[None]:

@@ -10,7 +10,9 @@ Operations of one kind can also be batched (`write_batched`): the group runs a s
 bulk function for all its items, so a wave's answers that arrived together are stored with one set of
 statements, not one set each. If that call raises, each item runs alone, so one bad item fails alone.
 The kinds run in the order each first came (an operation queued after another is never run before it
-unless both are of a kind that came earlier).
+unless both are of a kind that came earlier). A deferrable operation (a task's completion, which only
+reports) lets the others waiting with it (answers and the claims that start model requests) commit
+first, in a group of their own.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class _Operation(Generic[T]):
     fn: Callable[[Session], T]
     bulk: Bulk | None = None
     item: Any = None
+    deferrable: bool = False
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -69,9 +72,14 @@ class GroupWriter:
             queued()
         return self.finish(operation)
 
-    def submit(self, fn: Callable[[Session], T], bulk: Bulk | None = None, item: Any = None) -> _Operation[T]:
-        """Queue an operation without waiting: whoever commits the next group commits it (see finish)."""
-        operation: _Operation[T] = _Operation(fn, bulk, item)
+    def submit(
+        self, fn: Callable[[Session], T], bulk: Bulk | None = None, item: Any = None, deferrable: bool = False
+    ) -> _Operation[T]:
+        """Queue an operation without waiting: whoever commits the next group commits it (see finish).
+
+        A `deferrable` operation lets the others waiting with it go first, in a group of their own.
+        """
+        operation: _Operation[T] = _Operation(fn, bulk, item, deferrable)
         with self._pending_lock:
             self._pending.append(operation)
         return operation
@@ -79,9 +87,12 @@ class GroupWriter:
     def finish(self, operation: _Operation[T]) -> T:
         """Wait until a queued operation is committed (committing its group when nobody else does)."""
         with self._lock:
-            if not operation.done:
+            while not operation.done:
                 with self._pending_lock:
-                    group, self._pending = self._pending, []
+                    group = [op for op in self._pending if not op.deferrable] or self._pending
+                    self._pending = (
+                        [op for op in self._pending if op.deferrable] if group is not self._pending else []
+                    )
                 self._commit(group)
         if operation.error is not None:
             raise operation.error
@@ -225,12 +236,14 @@ def write_batched(
     bulk: Callable[[Session, list[I]], list[T]],
     item: I,
     queued: Callable[[], None] | None = None,
+    deferrable: bool = False,
 ) -> T:
     """Run `bulk(session, [item])` as a write operation; on SQLite one call serves all the items of
     the operations of this kind waiting at this moment (in the order they came).
 
     `queued` is called once any write started later commits with this one or after it (on PostgreSQL,
-    where writers run side by side: once this one committed).
+    where writers run side by side: once this one committed). A `deferrable` write lets the others that
+    wait with it commit first (see GroupWriter.submit).
     """
 
     def alone(session: Session) -> T:
@@ -241,4 +254,8 @@ def write_batched(
         if queued is not None:
             queued()
         return result
-    return _writer(runtime).run(alone, bulk, item, queued)
+    writer = _writer(runtime)
+    operation = writer.submit(alone, bulk, item, deferrable)
+    if queued is not None:
+        queued()
+    return writer.finish(operation)
