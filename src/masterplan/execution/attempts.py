@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from masterplan.events.schemas import AtomExecutionComplete, AtomExecutionProgress, TaskExecutionComplete
 from masterplan.execution import state
@@ -55,9 +55,25 @@ _TASKS_COST = select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(
 )
 _UPDATE_TASK = update(Task).where(Task.id == bindparam("b_task"))
 _COMPLETES_FROM = sorted(status for status, moves in TASK_TRANSITIONS.items() if "completed" in moves)
+# What a set of completions needs of their tasks, in one statement: status, number, name, cost and the
+# number of the latest attempt (the one that passed).
+_DONE_FACTS = (
+    select(
+        Task.id,
+        Task.task_number,
+        Task.name,
+        Task.status,
+        Task.cost_usd,
+        func.coalesce(func.max(TaskAttempt.attempt_number), 0).label("attempt"),
+    )
+    .select_from(Task)
+    .outerjoin(TaskAttempt, TaskAttempt.task_id == Task.id)
+    .where(Task.id.in_(bindparam("b_tasks", expanding=True)))
+    .group_by(Task.id, Task.task_number, Task.name, Task.status, Task.cost_usd)
+)
 _COMPLETE_TASK = (
     update(Task)
-    .where(Task.id == bindparam("b_task"), Task.status.in_(_COMPLETES_FROM))
+    .where(Task.id == bindparam("b_task"))
     .values(
         status="completed",
         validation_passed=True,
@@ -69,22 +85,11 @@ _COMPLETE_TASK = (
         updated_at=bindparam("now"),
         completed_at=bindparam("now"),
     )
-    .returning(Task.task_number, Task.name, Task.cost_usd)
 )
-_TASK_STATUS = select(Task.status).where(Task.id == bindparam("b_task"))
-_LATEST = aliased(TaskAttempt)
-_PASS_LATEST_ATTEMPT = (
+_PASS_ATTEMPT = (
     update(TaskAttempt)
-    .where(
-        TaskAttempt.id
-        == select(_LATEST.id)
-        .where(_LATEST.task_id == bindparam("b_task"))
-        .order_by(_LATEST.attempt_number.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    .where(TaskAttempt.task_id == bindparam("b_task"), TaskAttempt.attempt_number == bindparam("b_attempt"))
     .values(passed=True, checks_total=bindparam("total"), checks_passed=bindparam("checks_ok"))
-    .returning(TaskAttempt.attempt_number)
 )
 _SUBTASKS_DONE = update(Subtask).where(Subtask.task_id == bindparam("b_task")).values(status="completed")
 
@@ -241,37 +246,50 @@ def _finish_successes(session: Session, items: list[_Done]) -> list[None]:
         plan = state.lock_plan(session, plan_id)
         connection = session.connection()
         now = datetime.now(UTC)
+        facts = {
+            row.id: row
+            for row in connection.execute(_DONE_FACTS, {"b_tasks": [item.task_id for _, item in indexed]})
+        }
         finished: list[tuple[_Done, state.TaskFacts, int]] = []
         for _, item in indexed:
-            done = connection.execute(
-                _COMPLETE_TASK,
+            row = facts[item.task_id]
+            if row.status == "completed" or any(item.task_id == done.task_id for done, _, _ in finished):
+                continue  # a repeat
+            if row.status not in _COMPLETES_FROM:
+                raise transition_error("task", TASK_TRANSITIONS, row.status, "completed")
+            task = state.TaskFacts(item.task_id, row.task_number, row.name, "completed", row.cost_usd)
+            finished.append((item, task, int(row.attempt)))
+        if not finished:
+            continue
+        # The statements for all of them at once (each statement costs more than its rows).
+        connection.execute(
+            _COMPLETE_TASK,
+            [
                 {
                     "b_task": item.task_id,
                     "logs": item.report.log_text,
                     "paths": item.paths,
                     "sha": item.sha,
                     "now": now,
-                },
-            ).first()
-            if done is None:  # already completed (a repeat), or a change the table does not allow
-                status = connection.execute(_TASK_STATUS, {"b_task": item.task_id}).scalar_one()
-                if status == "completed":
-                    continue
-                raise transition_error("task", TASK_TRANSITIONS, status, "completed")
-            state.forget_task(session, item.task_id)
-            task = state.TaskFacts(item.task_id, done.task_number, done.name, "completed", done.cost_usd)
-            attempt = connection.execute(
-                _PASS_LATEST_ATTEMPT,
-                {
-                    "b_task": item.task_id,
-                    "total": item.report.checks_total,
-                    "checks_ok": item.report.checks_passed,
-                },
-            ).scalar()
-            finished.append((item, task, attempt or 0))
-        if not finished:
-            continue
+                }
+                for item, _, _ in finished
+            ],
+        )
+        passed = [
+            {
+                "b_task": item.task_id,
+                "b_attempt": attempt,
+                "total": item.report.checks_total,
+                "checks_ok": item.report.checks_passed,
+            }
+            for item, _, attempt in finished
+            if attempt
+        ]
+        if passed:
+            connection.execute(_PASS_ATTEMPT, passed)
         connection.execute(_SUBTASKS_DONE, [{"b_task": item.task_id} for item, _, _ in finished])
+        for item, _, _ in finished:
+            state.forget_task(session, item.task_id)
         counted = state.refresh_progress(session, plan)
         # The events after the counters: they are numbered and stored together. Each reports the count
         # as of its own task, as if the tasks had finished one after another.
