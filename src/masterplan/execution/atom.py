@@ -179,10 +179,9 @@ def _run_atom(
                 return {"task_number": number, "status": "deferred"}
             slot.take()
             answer = run_coder(resolved, start.context, attempt=retry + 1, feedback=feedback, limiter=limiter)
-            if answer.output is not None:  # validation needs no database: it runs while the answer is stored
-                checking = _validation_pool().submit(
-                    validate_files, [(f.path, f.content) for f in answer.output.files]
-                )
+            if answer.output is not None:  # checking and writing need no database: done while it is stored
+                files = [(f.path, f.content) for f in answer.output.files]
+                checking = _validation_pool().submit(check_and_write, start.workspace, files)
             # An answer with files makes the task `validating`: its slot is free once that write has its
             # place (a claim written later commits with it or after it).
             verdict = record_answer(
@@ -201,7 +200,7 @@ def _run_atom(
                 continue
             output = answer.output
         files = [(f.path, f.content) for f in output.files]
-        report = checking.result() if checking is not None else validate_files(files)
+        report = checking.result() if checking is not None else check_and_write(start.workspace, files)
         checking = None
         if not report.passed:
             slot.take()  # back to in_progress for another attempt
@@ -209,13 +208,25 @@ def _run_atom(
                 return {"task_number": number, "status": "failed"}
             retry, feedback, output = retry + 1, report.errors, None
             continue
-        for path, content in files:
-            write_atomic(start.workspace, path, content)
         message = task_commit_message(number, start.context.task_name)
         sha = committer_for(start.workspace).commit(dict(files), message)
         sha = sha or find_task_commit(start.workspace, number)
         finish_success(runtime, plan_id, start.task_id, report, [p for p, _ in files], sha)
         return {"task_number": number, "status": "completed", "commit_sha": sha}
+
+
+def check_and_write(workspace: Path, files: list[tuple[str, str]]) -> ValidationReport:
+    """Validate an answer's files and, if they pass, write them into the workspace.
+
+    This runs while the answer is being stored, so a crash can leave written files whose answer was
+    not stored: the task then runs again and its next answer, which writes every one of its targets,
+    overwrites them before anything is committed. The commit waits for the stored answer.
+    """
+    report = validate_files(files)
+    if report.passed:
+        for path, content in files:
+            write_atomic(workspace, path, content)
+    return report
 
 
 @functools.cache
