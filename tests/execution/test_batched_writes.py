@@ -197,7 +197,7 @@ def test_a_slot_handed_over_commits_the_waiting_claim_with_the_answer_that_freed
     assert outcome == [None]
 
 
-def test_a_deferrable_write_lets_the_ones_waiting_with_it_commit_first(runtime: Runtime) -> None:
+def test_a_deferrable_write_waits_for_the_next_group_while_an_urgent_one_waits(runtime: Runtime) -> None:
     writer = GroupWriter(runtime)
     order: list[tuple[str, Session]] = []
 
@@ -210,9 +210,16 @@ def test_a_deferrable_write_lets_the_ones_waiting_with_it_commit_first(runtime: 
 
     completion = writer.submit(note("completion"), deferrable=True)
     answer = writer.submit(note("answer"))
-    claim = writer.submit(note("claim"))
+    assert writer.finish(completion) == "completion" and answer.done
+    assert [name for name, _ in order] == ["completion", "answer"]  # nothing urgent: one group as they came
+    assert order[0][1] is order[1][1]
+
+    order.clear()
+    completion = writer.submit(note("completion"), deferrable=True)
+    answer = writer.submit(note("answer"))
+    claim = writer.submit(note("claim"), urgent=True)
     assert writer.finish(completion) == "completion"  # its waiter commits the others' group first
     assert (answer.done, claim.done) == (True, True)
     assert [name for name, _ in order] == ["answer", "claim", "completion"]
-    # Two transactions: the urgent ones together, then the completion.
+    # Two transactions: the answer and the claim together, then the completion.
     assert order[0][1] is order[1][1] and order[2][1] is not order[0][1]

@@ -288,7 +288,7 @@ def begin(
     elif prepared.claimed:
         slot.take()
         return prepared
-    claim = slot.take(lambda: submit_batched(runtime, _claim, (plan_id, number)))
+    claim = slot.take(lambda: submit_batched(runtime, _claim, (plan_id, number), urgent=True))
     assert claim is not None
     outcome = claim.result()
     if outcome is not None:

@@ -236,8 +236,8 @@ def finish_success(
     sha: str | None,
 ) -> None:
     """The task is done: attempt passed, subtasks done, files and commit recorded, counters current."""
-    # Deferrable: a completion changes no cost, and the answers and claims waiting with it start model
-    # requests (the next ones of a wave larger than the parallelism).
+    # Deferrable: a completion changes no cost, and a claim waiting with it starts a model request (the
+    # next one of a wave larger than the parallelism).
     write_batched(runtime, _finish_successes, _Done(plan_id, task_id, report, paths, sha), deferrable=True)
 
 

@@ -11,8 +11,8 @@ bulk function for all its items, so a wave's answers that arrived together are s
 statements, not one set each. If that call raises, each item runs alone, so one bad item fails alone.
 The kinds run in the order each first came (an operation queued after another is never run before it
 unless both are of a kind that came earlier). A deferrable operation (a task's completion, which only
-reports) lets the others waiting with it (answers and the claims that start model requests) commit
-first, in a group of their own.
+reports) waits for the next group when an urgent one (a claim, which starts a model request) waits
+with it.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class _Operation(Generic[T]):
     bulk: Bulk | None = None
     item: Any = None
     deferrable: bool = False
+    urgent: bool = False
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -73,13 +74,18 @@ class GroupWriter:
         return self.finish(operation)
 
     def submit(
-        self, fn: Callable[[Session], T], bulk: Bulk | None = None, item: Any = None, deferrable: bool = False
+        self,
+        fn: Callable[[Session], T],
+        bulk: Bulk | None = None,
+        item: Any = None,
+        deferrable: bool = False,
+        urgent: bool = False,
     ) -> _Operation[T]:
         """Queue an operation without waiting: whoever commits the next group commits it (see finish).
 
-        A `deferrable` operation lets the others waiting with it go first, in a group of their own.
+        While an `urgent` operation waits, the `deferrable` ones wait for the group after it.
         """
-        operation: _Operation[T] = _Operation(fn, bulk, item, deferrable)
+        operation: _Operation[T] = _Operation(fn, bulk, item, deferrable, urgent)
         with self._pending_lock:
             self._pending.append(operation)
         return operation
@@ -89,10 +95,10 @@ class GroupWriter:
         with self._lock:
             while not operation.done:
                 with self._pending_lock:
-                    group = [op for op in self._pending if not op.deferrable] or self._pending
-                    self._pending = (
-                        [op for op in self._pending if op.deferrable] if group is not self._pending else []
-                    )
+                    group, self._pending = self._pending, []
+                    if any(op.urgent for op in group):
+                        self._pending = [op for op in group if op.deferrable]
+                        group = [op for op in group if not op.deferrable]
                 self._commit(group)
         if operation.error is not None:
             raise operation.error
@@ -208,9 +214,11 @@ class Pending(Generic[T]):
         return self._finish()
 
 
-def submit_batched(runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]], item: I) -> Pending[T]:
+def submit_batched(
+    runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]], item: I, urgent: bool = False
+) -> Pending[T]:
     """Queue `bulk(session, [item])` as a write operation now, to be waited for later (possibly by another
-    thread than the one queueing it); on PostgreSQL it runs at once."""
+    thread than the one queueing it); on PostgreSQL it runs at once. See GroupWriter.submit for `urgent`."""
 
     def alone(session: Session) -> T:
         return bulk(session, [item])[0]
@@ -227,7 +235,7 @@ def submit_batched(runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]]
             return Pending(reraise)
         return Pending(lambda: result)
     writer = _writer(runtime)
-    operation = writer.submit(alone, bulk, item)
+    operation = writer.submit(alone, bulk, item, urgent=urgent)
     return Pending(lambda: writer.finish(operation))
 
 
@@ -242,8 +250,7 @@ def write_batched(
     the operations of this kind waiting at this moment (in the order they came).
 
     `queued` is called once any write started later commits with this one or after it (on PostgreSQL,
-    where writers run side by side: once this one committed). A `deferrable` write lets the others that
-    wait with it commit first (see GroupWriter.submit).
+    where writers run side by side: once this one committed). See GroupWriter.submit for `deferrable`.
     """
 
     def alone(session: Session) -> T:
