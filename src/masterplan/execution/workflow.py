@@ -14,10 +14,11 @@ wakes a waiting run early.
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,6 +39,8 @@ from masterplan.observability.context import plan_scope, task_scope
 
 CONTROL_TOPIC = "masterplan.control"
 WAIT_SECONDS = 30.0
+# The task threads of all runs in this process (each batch uses at most twice its parallelism).
+MAX_TASK_THREADS = 256
 
 _active: set[str] = set()
 _active_changed = threading.Condition()
@@ -138,28 +141,39 @@ def run_task(plan_id: str, number: int, start: AtomStart | None, slot: Slot) -> 
         return result
 
 
+@functools.cache
+def _task_threads() -> ThreadPoolExecutor:
+    """The threads tasks run in, kept for the next batches (an idle one is reused before a new one is
+    started; each batch bounds its own share)."""
+    return ThreadPoolExecutor(max_workers=MAX_TASK_THREADS, thread_name_prefix="masterplan-task")
+
+
 def run_batch(plan_id: str, numbers: list[int]) -> list[dict[str, Any]]:
     """Run tasks concurrently: at most `parallelism` in progress (asking the model) at once.
 
     A task that has its answer hands its slot on while its files are checked and committed, so a batch
-    has threads for twice the parallelism.
+    has threads for twice the parallelism. The tasks holding slots go first: the others wait for them.
     """
     parallelism = max(1, current_runtime().settings.parallelism)
-    workers = max(1, min(2 * parallelism, len(numbers)))
     starts = prepare_batch(current_runtime(), uuid.UUID(plan_id), numbers)
     # The decision claimed the first tasks of the batch: they hold their slots already.
     claimed = {n for n, start in starts.items() if start.claimed}
     slots = Slots(parallelism - len(claimed))
+    threads = threading.BoundedSemaphore(max(1, min(2 * parallelism, len(numbers))))
 
     def run_one(number: int) -> dict[str, Any]:
-        if stopping.is_set():
-            raise Interrupted
-        return run_task(plan_id, number, starts.get(number), slots.slot(number in claimed))
+        try:
+            if stopping.is_set():
+                raise Interrupted
+            return run_task(plan_id, number, starts.get(number), slots.slot(number in claimed))
+        finally:
+            threads.release()
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="masterplan-task") as pool:
-        futures: list[Future[dict[str, Any]]] = [
-            pool.submit(contextvars.copy_context().run, run_one, n) for n in numbers
-        ]
+    futures: list[Future[dict[str, Any]]] = []
+    for number in sorted(numbers, key=lambda n: n not in claimed):
+        threads.acquire()
+        futures.append(_task_threads().submit(contextvars.copy_context().run, run_one, number))
+    wait(futures)
     results: list[dict[str, Any]] = []
     interrupted = False
     for future in futures:
