@@ -55,23 +55,9 @@ class GroupWriter:
         self._pending_lock = threading.Lock()
         self._pending: list[_Operation[Any]] = []
 
-    def run(
-        self,
-        fn: Callable[[Session], T],
-        bulk: Bulk | None = None,
-        item: Any = None,
-        queued: Callable[[], None] | None = None,
-    ) -> T:
-        """Run `fn(session)` in a write transaction (maybe shared) and return its result once committed.
-
-        With `bulk`, `fn` is `bulk` for this one item, and the group runs `bulk` once for all its items.
-        `queued` is called once the operation has its place: any operation queued later commits with it
-        or after it.
-        """
-        operation = self.submit(fn, bulk, item)
-        if queued is not None:
-            queued()
-        return self.finish(operation)
+    def run(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` in a write transaction (maybe shared) and return its result once committed."""
+        return self.finish(self.submit(fn))
 
     def submit(
         self,
@@ -83,7 +69,9 @@ class GroupWriter:
     ) -> _Operation[T]:
         """Queue an operation without waiting: whoever commits the next group commits it (see finish).
 
-        While an `urgent` operation waits, the `deferrable` ones wait for the group after it.
+        With `bulk`, `fn` is `bulk` for this one item, and the group runs `bulk` once for all its items.
+        Any operation queued later commits with this one or after it. While an `urgent` operation waits,
+        the `deferrable` ones wait for the group after it.
         """
         operation: _Operation[T] = _Operation(fn, bulk, item, deferrable, urgent)
         with self._pending_lock:
@@ -215,10 +203,17 @@ class Pending(Generic[T]):
 
 
 def submit_batched(
-    runtime: Runtime, bulk: Callable[[Session, list[I]], list[T]], item: I, urgent: bool = False
+    runtime: Runtime,
+    bulk: Callable[[Session, list[I]], list[T]],
+    item: I,
+    *,
+    deferrable: bool = False,
+    urgent: bool = False,
 ) -> Pending[T]:
     """Queue `bulk(session, [item])` as a write operation now, to be waited for later (possibly by another
-    thread than the one queueing it); on PostgreSQL it runs at once. See GroupWriter.submit for `urgent`."""
+    thread than the one queueing it); on SQLite one call serves all the items of the operations of this
+    kind waiting at that moment (in the order they came). On PostgreSQL, where writers run side by side,
+    it runs at once. See GroupWriter.submit for `deferrable` and `urgent`."""
 
     def alone(session: Session) -> T:
         return bulk(session, [item])[0]
@@ -235,7 +230,7 @@ def submit_batched(
             return Pending(reraise)
         return Pending(lambda: result)
     writer = _writer(runtime)
-    operation = writer.submit(alone, bulk, item, urgent=urgent)
+    operation = writer.submit(alone, bulk, item, deferrable, urgent)
     return Pending(lambda: writer.finish(operation))
 
 
@@ -246,23 +241,9 @@ def write_batched(
     queued: Callable[[], None] | None = None,
     deferrable: bool = False,
 ) -> T:
-    """Run `bulk(session, [item])` as a write operation; on SQLite one call serves all the items of
-    the operations of this kind waiting at this moment (in the order they came).
-
-    `queued` is called once any write started later commits with this one or after it (on PostgreSQL,
-    where writers run side by side: once this one committed). See GroupWriter.submit for `deferrable`.
-    """
-
-    def alone(session: Session) -> T:
-        return bulk(session, [item])[0]
-
-    if not runtime.settings.is_sqlite:
-        result = write(runtime, alone)
-        if queued is not None:
-            queued()
-        return result
-    writer = _writer(runtime)
-    operation = writer.submit(alone, bulk, item, deferrable)
+    """`submit_batched` and wait for the commit; `queued` is called in between, once any write started
+    later commits with this one or after it (on PostgreSQL: once this one committed)."""
+    pending = submit_batched(runtime, bulk, item, deferrable=deferrable)
     if queued is not None:
         queued()
-    return writer.finish(operation)
+    return pending.result()
