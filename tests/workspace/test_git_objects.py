@@ -390,3 +390,35 @@ def test_with_log_all_ref_updates_off_only_existing_reflogs_grow(tmp_path: Path)
     sha = Committer(tmp_path).commit({"a.txt": "a\n"}, "task 1: a")
     assert not (tmp_path / ".git/logs/HEAD").exists()
     assert git(tmp_path, "reflog", "--format=%H", "main").split()[0] == sha
+
+
+def test_a_group_builds_on_its_own_unwritten_trees_whatever_the_cache_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A group's later commits are built on the trees of its earlier ones, which are not written yet: a
+    # cache trimmed in the middle of a group once lost them (a 500-task run failed on a missing tree).
+    monkeypatch.setattr(git_module, "_CACHED_TREES", 1)
+    init_repository(tmp_path)
+    committer = Committer(tmp_path)
+    shas: list[str | None] = []
+    with committer._lock:  # the commits queue up behind the lock and are then written as one group
+        threads = [
+            threading.Thread(
+                target=lambda n=n: shas.append(
+                    committer.commit({f"src/pkg/m{n}.py": f"N = {n}\n"}, f"task {n}: m{n}")
+                )
+            )
+            for n in range(1, 6)
+        ]
+        for thread in threads:
+            thread.start()
+        while len(committer._pending) < len(threads):
+            time.sleep(0.001)
+    for thread in threads:
+        thread.join()
+    assert len(shas) == 5 and all(shas)
+    assert len(_packs(tmp_path)) == 1
+    assert sorted(git(tmp_path, "ls-tree", "--name-only", "HEAD:src/pkg").split()) == [
+        f"m{n}.py" for n in range(1, 6)
+    ]
+    assert git(tmp_path, "fsck", "--strict", "--no-dangling").strip() == ""

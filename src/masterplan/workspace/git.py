@@ -173,6 +173,10 @@ class Committer:
     def _commit_group(self, group: list[_Request]) -> None:
         """Write the group's commits one after another on the tip; each request gets its sha or the error."""
         error: GitError | None = None
+        # The trees a group builds exist only in this cache until its pack is written (a later commit of
+        # the group is built on them), so the cache is trimmed between groups, never while one is built.
+        if len(self._trees) >= _CACHED_TREES:
+            self._trees.clear()
         try:
             for _ in range(MOVED_TIP_RETRIES):
                 parent, tree = self._read_tip()
@@ -239,14 +243,8 @@ class Committer:
     def _tree(self, oid: bytes) -> _TreeEntries:
         entries = self._trees.get(oid)
         if entries is None:
-            entries = _parse_tree(self._repository.read(oid.hex())[1])
-            self._remember(oid, entries)
+            entries = self._trees[oid] = _parse_tree(self._repository.read(oid.hex())[1])
         return entries
-
-    def _remember(self, oid: bytes, entries: _TreeEntries) -> None:
-        if len(self._trees) >= _CACHED_TREES:
-            self._trees.clear()
-        self._trees[oid] = entries
 
     def _blob_at(self, tree: bytes, path: tuple[bytes, ...]) -> bytes | None:
         entries = self._tree(tree)
@@ -288,7 +286,7 @@ class Committer:
         data = b"".join(entries.values())
         oid = _object_id(b"tree", data)
         objects[oid] = (b"tree", data)
-        self._remember(oid, entries)
+        self._trees[oid] = entries
         return oid
 
     def _write_pack(self, objects: dict[bytes, tuple[bytes, bytes]]) -> None:
