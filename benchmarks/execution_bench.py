@@ -18,6 +18,7 @@ Run: .venv/bin/python -m benchmarks.execution_bench   (BENCH_SIZES=50,120 to cho
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.queues
 import os
@@ -99,7 +100,10 @@ class StatusPoller:
 
 def _poll(path: str, plan_hex: str, stop: Any, results: Any) -> None:
     # A plain sqlite3 connection, lighter than the engine's, polling every 5 ms (time.time() is shared
-    # between processes; event timestamps are wall-clock too).
+    # between processes; event timestamps are wall-clock too). The spawned process imported this module
+    # and with it the whole application: a full collection of those objects stopped the poller ~100 ms
+    # once per 500-task run (seen as every status of that moment arriving late), so they are frozen.
+    gc.freeze()
     first_seen: dict[tuple[int, str], float] = {}
     conn = sqlite3.connect(path, timeout=30)
     results.put({})
