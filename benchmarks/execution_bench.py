@@ -50,6 +50,7 @@ from masterplan.llm.sim_content import coder_answer
 from masterplan.plans.graph import waves
 from masterplan.plans.synthetic import synthetic_plan
 from masterplan.runtime import build_runtime
+from masterplan.workspace.git import commit_count
 
 TOKEN = "mp_bench_token"
 LATENCY = 0.5
@@ -189,10 +190,10 @@ def measure(
 ) -> Run:
     with quality_hooks(with_quality), engine_parts(without):
         name = f"run-{tasks}-{parallelism}-{with_quality}-{(without or 'all').replace(' ', '-')}"
-        return _measure(tasks, parallelism, root / name)
+        return _measure(tasks, parallelism, root / name, committed=without != WITHOUT_FILES)
 
 
-def _measure(tasks: int, parallelism: int, data: Path) -> Run:
+def _measure(tasks: int, parallelism: int, data: Path, *, committed: bool) -> Run:
     settings = Settings(
         _env_file=None,
         data_dir=data,
@@ -231,6 +232,7 @@ def _measure(tasks: int, parallelism: int, data: Path) -> Run:
             end = time.perf_counter()
             time.sleep(0.05)
         run.makespan_s = end - start
+        _check_outcome(client.get(f"{API}/{plan_id}").json(), tasks, committed=committed)
         progress = [(t, e) for t, e in events if e.type == "task_execution_progress"]
         first = min(t for t, e in progress if e.payload["status"] == "in_progress")
         run.first_task_ms = (first - start) * 1000
@@ -247,6 +249,18 @@ def _measure(tasks: int, parallelism: int, data: Path) -> Run:
                 run.persist_ms.append((seen - stamp) * 1000)
     runtime.close()
     return run
+
+
+def _check_outcome(plan: dict[str, Any], tasks: int, *, committed: bool) -> None:
+    """A run only counts if it built the plan: every task completed, one commit each."""
+    if plan["status"] != "completed" or plan["completed_tasks"] != tasks:
+        raise RuntimeError(
+            f"the {tasks}-task run ended {plan['status']} with {plan['completed_tasks']} tasks completed"
+        )
+    if committed:
+        commits = commit_count(Path(plan["workspace_path"]))
+        if commits != tasks + 1:  # and the workspace's initial commit
+            raise RuntimeError(f"the {tasks}-task run left {commits - 1} task commits")
 
 
 def percentile(values: list[float], q: float) -> float:
