@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from masterplan.models import ExecutionEvent, HistoryEntry, Subtask, TaskAttempt
+from masterplan.models import ExecutionEvent, HistoryEntry, Subtask, Task, TaskAttempt
 from masterplan.plans.synthetic import synthetic_plan
+from masterplan.review.repository import has_review
+from masterplan.review.scoring import COMPLETION_SHARE
 from masterplan.runtime import Runtime
 from masterplan.workspace.git import commit_count, commit_files, git
 from tests.execution import models
@@ -41,6 +44,15 @@ def test_twenty_tasks_write_exactly_their_files_one_commit_each(client: TestClie
 
     plan = wait_plan(runtime, plan_id, {"completed", "failed"})
     assert plan.status == "completed"
+    # Whoever sees the plan completed finds the completion sample in the review queue already.
+    with runtime.session_factory() as session:
+        scored = session.scalars(
+            select(Task)
+            .where(Task.masterplan_id == plan.id, Task.confidence.is_not(None))
+            .order_by(Task.confidence, Task.task_number)
+        ).all()
+        assert len(scored) == 20
+        assert all(has_review(session, t.id) for t in scored[: math.ceil(COMPLETION_SHARE * 20)])
     errors = {n: t.last_error for n, t in tasks_by_number(runtime, plan_id).items() if t.last_error}
     assert not errors
     assert (plan.completed_tasks, plan.failed_tasks, plan.progress_percent) == (20, 0, 100.0)
@@ -81,8 +93,7 @@ def test_twenty_tasks_write_exactly_their_files_one_commit_each(client: TestClie
     types = event_types(runtime, plan_id)
     assert types[0:2] == ["masterplan_status_changed", "masterplan_status_changed"]  # approved, in_progress
     assert types[2] == "masterplan_execution_start"
-    # completed, then only the completion sample of the review queue
-    assert [t for t in types if t != "review_created"][-1] == "masterplan_status_changed"
+    assert types[-1] == "masterplan_status_changed"  # completed, after the completion sample's reviews
     waves = len({t.wave for t in tasks.values()})
     assert types.count("wave_execution_start") == waves
     assert types.count("wave_execution_complete") == waves

@@ -40,15 +40,19 @@ def estimated_cost(complexities: list[str], runtime: Runtime) -> float:
     return total
 
 
-def next_decision(runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
-    """Decide and record what runs next: tasks of a wave, a wait (paused, approval), or the end."""
-    decided = write(runtime, lambda session: _decide(session, runtime, plan_id))
+def next_decision(runtime: Runtime, plan_id: uuid.UUID, *, reviewed: bool = False) -> dict[str, Any]:
+    """Decide and record what runs next: tasks of a wave, a wait (paused, approval), or the end.
+
+    A run that has nothing left to run first gets `review` (unless `reviewed`): the completion reviews
+    are queued before the plan reads completed, so whoever sees it completed finds them.
+    """
+    decided = write(runtime, lambda session: _decide(session, runtime, plan_id, reviewed))
     if decided["action"] == "wait":
         sync_workspace(runtime, plan_id)
     return decided
 
 
-def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str, Any]:
+def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID, reviewed: bool) -> dict[str, Any]:
     plan = state.lock_plan(session, plan_id)
     views, shape = state.snapshot(session, plan)
     decision = decide(views, plan.status, shape.wave_of)
@@ -61,6 +65,10 @@ def _decide(session: Session, runtime: Runtime, plan_id: uuid.UUID) -> dict[str,
     if decision.action != "finish" and pause_after_finished_phase(session, plan, statuses):
         state.refresh_progress(session, plan)
         return {"action": "wait", "reason": PHASE_PAUSE}
+    if decision.action == "finish" and plan.status == "in_progress" and not reviewed:
+        if decision.block:
+            state.refresh_progress(session, plan)
+        return {"action": "review"}
     if decision.action == "finish":
         _finish(session, plan)
         return {"action": "finish", "reason": plan.status}

@@ -89,8 +89,6 @@ def _run(plan_id: str) -> str:
             raise Interrupted
         decision = run_waves(plan_id)
         if decision["action"] == "finish":
-            if decision["reason"] == "completed":
-                completion_reviews_step(plan_id)
             return str(decision["reason"])
         DBOS.recv(CONTROL_TOPIC, timeout_seconds=WAIT_SECONDS)
 
@@ -103,7 +101,8 @@ def run_waves(plan_id: str) -> dict[str, Any]:
     from them (the tasks a decision claimed are claimed, a finished task is only reported). Gate S runs after each
     wave and before the first one (a resumed plan re-runs failing tests first); a failed gate pauses the
     plan, so the decision waits. The last task of a wave to finish reports the wave complete, in its own
-    transaction.
+    transaction. When nothing is left to run, the completion reviews are queued before the plan is
+    marked completed.
     """
     finished_wave: int | None = None
     while True:
@@ -111,6 +110,9 @@ def run_waves(plan_id: str) -> dict[str, Any]:
             raise Interrupted
         quality.gate(current_runtime(), uuid.UUID(plan_id), finished_wave)
         decision = waves.next_decision(current_runtime(), uuid.UUID(plan_id))
+        if decision["action"] == "review":  # before the plan reads completed (safe to repeat)
+            quality.after_completion(current_runtime(), uuid.UUID(plan_id))
+            decision = waves.next_decision(current_runtime(), uuid.UUID(plan_id), reviewed=True)
         if decision["action"] != "run":
             return decision
         run_batch(plan_id, [int(n) for n in decision["tasks"]])
@@ -120,11 +122,6 @@ def run_waves(plan_id: str) -> dict[str, Any]:
 @DBOS.step(name="masterplan.derive_tests", **RECONNECT)
 def derive_tests_step(plan_id: str) -> None:
     quality.before_execution(current_runtime(), uuid.UUID(plan_id))
-
-
-@DBOS.step(name="masterplan.completion_reviews", **RECONNECT)
-def completion_reviews_step(plan_id: str) -> None:
-    quality.after_completion(current_runtime(), uuid.UUID(plan_id))
 
 
 @DBOS.step(name="masterplan.fail_run", **RECONNECT)
