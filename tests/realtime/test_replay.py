@@ -130,10 +130,16 @@ async def test_joins_during_concurrent_commits_see_each_seq_once_in_order(
     plan_id = create_plan(runtime, local_user)
     writers, per_writer = 4, 60
     start = threading.Barrier(writers)
+    joined = threading.Event()
 
     def write() -> None:
         start.wait()
-        record_progress(runtime, plan_id, per_writer)
+        record_progress(runtime, plan_id, per_writer - 1)
+        # Each writer's last event waits for the last join: on a loaded machine the writers once
+        # finished first, and the live-only client waited for an event that never came.
+        if not joined.wait(timeout=30):
+            raise AssertionError("the clients did not join in time")
+        record_progress(runtime, plan_id, 1)
 
     total = writers * per_writer
     clients = [RealtimeClient(server_url, TOKEN) for _ in range(4)]
@@ -148,10 +154,12 @@ async def test_joins_during_concurrent_commits_see_each_seq_once_in_order(
         await asyncio.sleep(0.05)
         await clients[2].join_masterplan(plan_id, last_seq=5)
         live_ack = await clients[3].join_masterplan(plan_id)
+        joined.set()
         await asyncio.gather(*threads)
         for client, into in zip(clients, received, strict=True):
             await collect_until(client, total, into)
     finally:
+        joined.set()
         for client in clients:
             await client.close()
 
